@@ -1,0 +1,209 @@
+"""From a graded patient state to the flat facts the rules match.
+
+Each input category becomes facts of a declared type. Singleton facts (patient, imatinib,
+labs, findings, comeds, response) are always asserted, so a rule can test that a field is
+absent there; the engine has no reliable cross-fact negation (see engine.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import vocab
+from .grading import LAB_TERMS, Grading
+from .state import PatientState
+from .units import ANALYTES
+
+NUMBER, BOOL, TEXT = "number", "bool", "text"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    kind: str  # number | bool | text | enum | list
+    values: tuple[str, ...] = ()  # allowed values for enum and list
+
+    def describe(self) -> str:
+        if self.kind in ("enum", "list"):
+            return f"{self.kind} of {', '.join(self.values)}"
+        return self.kind
+
+
+def enum(values) -> FieldSpec:
+    return FieldSpec("enum", tuple(values))
+
+
+_TRENDS = vocab.TRENDS + ("unknown",)
+_AREAS = tuple(sorted(set(vocab.AE_TERMS.values())))
+
+FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
+    "patient": {
+        "age": FieldSpec(NUMBER), "sex": enum(vocab.SEXES), "weight_kg": FieldSpec(NUMBER),
+        "indication": enum(vocab.INDICATIONS), "risk": enum(vocab.RISKS), "mutation": enum(vocab.MUTATIONS),
+        "day": FieldSpec(NUMBER), "advanced": FieldSpec(BOOL),
+    },
+    "imatinib": {
+        "status": enum(vocab.STATUSES), "dose_mg": FieldSpec(NUMBER), "schedule": enum(vocab.SCHEDULES),
+        "days_interrupted": FieldSpec(NUMBER), "level": FieldSpec(NUMBER), "below_standard": FieldSpec(BOOL),
+        "at_max": FieldSpec(BOOL),
+    },
+    "ae": {
+        "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
+        "stated_grade": FieldSpec(NUMBER), "worst_grade": FieldSpec(NUMBER), "trend": enum(_TRENDS),
+        "active": FieldSpec(BOOL), "recurrence": FieldSpec(BOOL), "features": FieldSpec("list", tuple(vocab.FEATURES)),
+        "source": enum(("stated", "lab", "stated_and_lab")),
+    },
+    "lab": {
+        "analyte": enum(ANALYTES), "value": FieldSpec(NUMBER), "x_uln": FieldSpec(NUMBER), "grade": FieldSpec(NUMBER),
+        "uln": FieldSpec(NUMBER), "lln": FieldSpec(NUMBER),
+    },
+    "labs": {},  # filled below: <analyte>, <analyte>_x_uln, <analyte>_grade, plus summaries
+    "findings": {name: FieldSpec(BOOL) for name in vocab.FINDINGS},
+    "comeds": {},  # filled below: on_<class>, <class>_dose_mg, <class>_days_on
+    "comed": {"drug": FieldSpec(TEXT), "class": enum(vocab.COMED_CLASSES), "dose_mg": FieldSpec(NUMBER), "days_on": FieldSpec(NUMBER)},
+    "response": {
+        "status": enum(vocab.RESPONSE_STATUSES), "progression": enum(vocab.PROGRESSIONS),
+        "criteria": enum(vocab.CRITERIA), "assessed": FieldSpec(BOOL),
+    },
+    "history": {
+        "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
+        "dose_mg": FieldSpec(NUMBER), "outcome": enum(vocab.OUTCOMES),
+    },
+}
+for _a in ANALYTES:
+    FACT_TYPES["labs"][_a] = FieldSpec(NUMBER)
+    FACT_TYPES["labs"][f"{_a}_x_uln"] = FieldSpec(NUMBER)
+    FACT_TYPES["labs"][f"{_a}_grade"] = FieldSpec(NUMBER)
+FACT_TYPES["labs"]["transaminase_x_uln"] = FieldSpec(NUMBER)  # the higher of ALT and AST
+FACT_TYPES["labs"]["transaminase_grade"] = FieldSpec(NUMBER)
+FACT_TYPES["labs"]["liver_tests_given"] = FieldSpec(BOOL)
+FACT_TYPES["labs"]["bilirubin_direct_fraction"] = FieldSpec(NUMBER)  # direct / total bilirubin
+for _c in vocab.COMED_CLASSES:
+    FACT_TYPES["comeds"][f"on_{_c}"] = FieldSpec(BOOL)
+    FACT_TYPES["comeds"][f"{_c}_dose_mg"] = FieldSpec(NUMBER)
+    FACT_TYPES["comeds"][f"{_c}_days_on"] = FieldSpec(NUMBER)
+
+SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response")
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: str
+    type: str
+    data: dict[str, Any]  # fields without id/type/sid
+
+    def as_message(self, sid: str) -> dict[str, Any]:
+        return {"sid": sid, "id": self.id, "type": self.type, **self.data}
+
+    def get(self, field: str) -> Any:
+        return self.data.get(field)
+
+
+def _clean(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def ladder_level(dose_mg: int | None, schedule: str, ladder: tuple[tuple[int, str], ...]) -> int | None:
+    if dose_mg is None:
+        return None
+    for i, (mg, sched) in enumerate(ladder):
+        if mg == dose_mg and (sched == "every_other_day") == (schedule == "every_other_day"):
+            return i
+    return None
+
+
+def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, str], ...], standard_mg: int) -> tuple[list[Fact], list[str]]:
+    """Facts for the engine, and warnings (such as a stated grade the lab contradicts)."""
+    facts: list[Fact] = []
+    warnings: list[str] = []
+    p = state.patient
+    facts.append(Fact("patient", "patient", _clean({
+        "age": p.age, "sex": p.sex, "weight_kg": p.weight_kg, "indication": state.indication, "risk": state.risk,
+        "mutation": state.mutation, "day": state.day,
+        "advanced": state.indication in ("metastatic", "unresectable") if state.indication else None,
+    })))
+    im = state.imatinib
+    level = ladder_level(im.dose_mg, im.schedule, ladder)
+    facts.append(Fact("imatinib", "imatinib", _clean({
+        "status": im.status, "dose_mg": im.dose_mg, "schedule": im.schedule, "days_interrupted": im.days_interrupted,
+        "level": level,
+        "below_standard": (im.dose_mg < standard_mg or im.schedule == "every_other_day") if im.dose_mg else None,
+        "at_max": level == len(ladder) - 1 if level is not None else None,
+    })))
+
+    # Adverse events: stated ones, merged with lab-derived grades for lab-based terms.
+    derived = {g.term: g for g in grading.grades}
+    stated_terms = set()
+    for i, ae in enumerate(state.adverse_events):
+        stated_terms.add(ae.term)
+        lab = derived.get(ae.term)
+        grade, source = ae.grade, "stated"
+        trend = ae.trend or "unknown"
+        if lab is not None and ae.term != "febrile_neutropenia":
+            grade, source = lab.grade, "stated_and_lab"
+            if lab.grade != ae.grade and trend != "resolved":
+                warnings.append(
+                    f"{ae.term}: stated grade {ae.grade}, but {lab.basis} is CTCAE v5 grade {lab.grade}; "
+                    f"the lab grade is used"
+                )
+        elif lab is not None:  # febrile neutropenia: the lab shows it, the clinician may judge it life-threatening
+            grade, source = max(ae.grade, lab.grade), "stated_and_lab"
+        active = trend != "resolved" and grade >= 1
+        facts.append(Fact(f"ae-{i}", "ae", {
+            "term": ae.term, "area": vocab.AE_TERMS[ae.term], "grade": grade, "stated_grade": ae.grade,
+            "worst_grade": max(grade, ae.grade), "trend": trend, "active": active, "recurrence": ae.recurrence,
+            "features": sorted(ae.features), "source": source,
+        }))
+    for j, g in enumerate(grading.grades):
+        if g.term in stated_terms or g.grade < 1:
+            continue
+        facts.append(Fact(f"ae-lab-{j}", "ae", {
+            "term": g.term, "area": vocab.AE_TERMS[g.term], "grade": g.grade, "worst_grade": g.grade,
+            "trend": "unknown", "active": True, "recurrence": False, "features": [], "source": "lab",
+        }))
+
+    # Labs: one fact per analyte, plus a summary with every value on one fact.
+    summary: dict[str, Any] = {}
+    grade_by_analyte = {g.analyte: g.grade for g in grading.grades if g.term == LAB_TERMS.get(g.analyte)}
+    for lab in grading.labs:
+        x = round(lab.x_uln, 4) if lab.x_uln is not None else None
+        grade = grade_by_analyte.get(lab.analyte)
+        facts.append(Fact(f"lab-{lab.analyte}", "lab", _clean({
+            "analyte": lab.analyte, "value": lab.value, "x_uln": x, "grade": grade, "uln": lab.uln, "lln": lab.lln,
+        })))
+        summary[lab.analyte] = lab.value
+        if x is not None:
+            summary[f"{lab.analyte}_x_uln"] = x
+        if grade is not None:
+            summary[f"{lab.analyte}_grade"] = grade
+    trans = [summary[k] for k in ("alt_x_uln", "ast_x_uln") if k in summary]
+    if trans:
+        summary["transaminase_x_uln"] = max(trans)
+        summary["transaminase_grade"] = max(summary.get(k, 0) for k in ("alt_grade", "ast_grade"))
+    summary["liver_tests_given"] = bool(trans)
+    if summary.get("bilirubin_total") and "bilirubin_direct" in summary:
+        summary["bilirubin_direct_fraction"] = round(summary["bilirubin_direct"] / summary["bilirubin_total"], 4)
+    facts.append(Fact("labs", "labs", summary))
+
+    facts.append(Fact("findings", "findings", {name: True for name in sorted(set(state.findings))}))
+
+    comeds: dict[str, Any] = {}
+    for k, cm in enumerate(state.co_medications):
+        facts.append(Fact(f"comed-{k}", "comed", _clean({"drug": cm.drug, "class": cm.class_, "dose_mg": cm.dose_mg, "days_on": cm.days_on})))
+        comeds[f"on_{cm.class_}"] = True
+        if cm.dose_mg is not None:
+            comeds[f"{cm.class_}_dose_mg"] = max(cm.dose_mg, comeds.get(f"{cm.class_}_dose_mg", 0))
+        if cm.days_on is not None:
+            comeds[f"{cm.class_}_days_on"] = max(cm.days_on, comeds.get(f"{cm.class_}_days_on", 0))
+    facts.append(Fact("comeds", "comeds", comeds))
+
+    r = state.response
+    facts.append(Fact("response", "response", _clean({
+        "status": r.status if r else None, "progression": r.progression if r else None,
+        "criteria": r.criteria if r else None, "assessed": bool(r and r.status != "not_assessed"),
+    })))
+    for k, h in enumerate(state.history):
+        facts.append(Fact(f"history-{k}", "history", _clean({
+            "term": h.term, "area": vocab.AE_TERMS[h.term], "grade": h.grade, "dose_mg": h.dose_mg, "outcome": h.outcome,
+        })))
+    return facts, warnings

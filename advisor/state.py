@@ -1,0 +1,287 @@
+"""The patient state (../shared/spec/patient-state.md) as strict, immutable models."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import vocab
+from .errors import InputError, Location, path_to_str
+from .units import ANALYTES, accepted_units, to_canonical
+from .yamlio import Document, expect_mapping, read_document
+
+LADDER_DOSES = (100, 200, 300, 400, 600, 800)
+
+Sex = Literal["male", "female", "other"]
+Indication = Literal["adjuvant", "neoadjuvant", "metastatic", "unresectable"]
+Risk = Literal["low", "intermediate", "high"]
+Mutation = Literal["kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown"]
+Status = Literal["taking", "interrupted", "discontinued", "not_started"]
+Schedule = Literal["daily", "twice_daily", "every_other_day"]
+Trend = Literal["new", "worsening", "stable", "improving", "resolved"]
+Outcome = Literal["resolved", "resolved_on_steroids", "recurred_on_rechallenge", "led_to_discontinuation"]
+ResponseStatus = Literal["complete_response", "partial_response", "stable_disease", "progressive_disease", "no_evidence_of_disease", "not_assessed"]
+Progression = Literal["none", "limited", "generalized"]
+Criteria = Literal["recist_1_1", "choi", "pet", "clinical"]
+ComedClass = Literal[
+    "systemic_corticosteroid", "topical_corticosteroid", "antihistamine", "diuretic", "antibiotic",
+    "g_csf", "analgesic", "antiemetic", "antidiarrheal", "ursodeoxycholic_acid",
+    "cyp3a4_inducer", "cyp3a4_inhibitor", "other",
+]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+def _term(value: str) -> str:
+    if value not in vocab.AE_TERMS:
+        raise ValueError(f"unknown adverse event term '{value}'{vocab.suggest(value, vocab.AE_TERMS)}")
+    return value
+
+
+class Patient(_Strict):
+    age: int | None = Field(None, ge=0, le=120)
+    sex: Sex | None = None
+    weight_kg: Finite | None = Field(None, gt=0, le=400)
+
+
+class Imatinib(_Strict):
+    status: Status
+    dose_mg: int | None = Field(None, description="daily dose in mg (total per day); on the ladder 100-800")
+    schedule: Schedule = "daily"
+    days_interrupted: int | None = Field(None, ge=0, le=36500)
+
+    @field_validator("dose_mg")
+    @classmethod
+    def _on_ladder(cls, v: int | None) -> int | None:
+        if v is not None and v not in LADDER_DOSES:
+            raise ValueError(f"{v} mg is not on the imatinib dose ladder; expected one of {', '.join(map(str, LADDER_DOSES))} (mg per day)")
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Imatinib":
+        if self.dose_mg is None and self.status in ("taking", "interrupted"):
+            raise ValueError(f"dose_mg is required when status is {self.status} (the current or last dose)")
+        if self.schedule == "every_other_day" and self.dose_mg not in (None, 100):
+            raise ValueError("every_other_day is only used for 100 mg (the bottom of the ladder)")
+        if self.days_interrupted is not None and self.status == "taking":
+            raise ValueError("days_interrupted is given but status is taking; set status to interrupted")
+        return self
+
+
+class AdverseEvent(_Strict):
+    term: str
+    grade: int = Field(ge=1, le=5)
+    trend: Trend | None = None
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
+    recurrence: bool = False
+
+    _check_term = field_validator("term")(_term)
+
+    @model_validator(mode="after")
+    def _grade_range(self) -> "AdverseEvent":
+        hi = vocab.MAX_GRADE.get(self.term, 5)
+        lo = vocab.MIN_GRADE.get(self.term, 1)
+        if not lo <= self.grade <= hi:
+            raise ValueError(f"CTCAE v5 grades {self.term} from {lo} to {hi}; got {self.grade}")
+        return self
+
+
+class Lab(_Strict):
+    value: Finite
+    unit: str | None = None
+    uln: Finite | None = Field(None, gt=0)
+    lln: Finite | None = Field(None, ge=0)
+    baseline: Finite | None = Field(None, ge=0)
+
+
+class Comedication(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    drug: str = Field(min_length=1, max_length=80)
+    dose_mg: Finite | None = Field(None, ge=0, le=10_000)
+    class_: ComedClass = Field("other", alias="class")
+    days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
+
+
+class Response(_Strict):
+    status: ResponseStatus = "not_assessed"
+    progression: Progression | None = None
+    criteria: Criteria | None = None
+
+    @model_validator(mode="after")
+    def _progression_only_with_pd(self) -> "Response":
+        if self.progression in ("limited", "generalized") and self.status != "progressive_disease":
+            raise ValueError(f"progression '{self.progression}' needs status progressive_disease (status is {self.status})")
+        return self
+
+
+class HistoryItem(_Strict):
+    term: str
+    grade: int | None = Field(None, ge=1, le=5)
+    dose_mg: int | None = None
+    outcome: Outcome | None = None
+
+    _check_term = field_validator("term")(_term)
+
+    @field_validator("dose_mg")
+    @classmethod
+    def _on_ladder(cls, v: int | None) -> int | None:
+        if v is not None and v not in LADDER_DOSES:
+            raise ValueError(f"{v} mg is not on the imatinib dose ladder; expected one of {', '.join(map(str, LADDER_DOSES))}")
+        return v
+
+
+class PatientState(_Strict):
+    patient: Patient = Patient()
+    indication: Indication | None = None
+    risk: Risk | None = None
+    mutation: Mutation | None = None
+    day: int | None = Field(None, ge=0, le=36500)
+    imatinib: Imatinib
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    labs: dict[str, Lab] = Field(default_factory=dict)
+    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = ()  # type: ignore[valid-type]
+    co_medications: tuple[Comedication, ...] = ()
+    response: Response | None = None
+    history: tuple[HistoryItem, ...] = ()
+
+    @field_validator("labs")
+    @classmethod
+    def _known_analytes(cls, v: dict[str, Lab]) -> dict[str, Lab]:
+        for key in v:
+            if key not in ANALYTES:
+                raise ValueError(f"unknown lab '{key}'{vocab.suggest(key, ANALYTES)}; accepted: {', '.join(ANALYTES)}")
+        return v
+
+
+def _friendly(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
+    kind = err["type"]
+    msg = err["msg"]
+    loc = tuple(err["loc"])
+    if kind == "extra_forbidden":
+        known = model_fields.get(loc[:-1], [])
+        return f"unknown key '{loc[-1]}'{vocab.suggest(loc[-1], known)}" + (f"; expected one of: {', '.join(known)}" if known else "")
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        got = err.get("input")
+        close = vocab.suggest(got, [e.strip().strip("'") for e in str(expected).replace(" or ", ", ").split(",")])
+        return f"'{got}' is not allowed{close}; expected {expected}"
+    if msg.startswith("Value error, "):
+        return msg[len("Value error, "):]
+    if kind in ("int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing", "bool_type", "string_type", "dict_type", "model_type", "tuple_type", "list_type"):
+        return f"{msg.lower()} (got {err.get('input')!r})"
+    return msg
+
+
+def _fields_index(model: type[BaseModel], prefix: tuple = (), out: dict | None = None) -> dict[tuple, list[str]]:
+    """Map model paths to their accepted keys, for 'did you mean' on unknown keys."""
+    out = {} if out is None else out
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    out[prefix] = names
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        for sub in _submodels(ann):
+            _fields_index(sub, prefix + (field.alias or name,), out)
+    return out
+
+
+def _submodels(ann: Any) -> list[type[BaseModel]]:
+    found = []
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return [ann]
+    for arg in getattr(ann, "__args__", ()) or ():
+        found.extend(_submodels(arg))
+    return found
+
+
+def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = (), what: str = "") -> InputError:
+    """Turn pydantic's errors into one InputError that names file, line and key path of each."""
+    index = _fields_index(model)
+    problems = []
+    first_loc: Location | None = None
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        # pydantic puts list indexes for tuple fields as ints and dict keys as strings: same as ours
+        rel = _normalise_loc(loc, index)
+        full = base + rel
+        where = doc.location(full)
+        first_loc = first_loc or where
+        problems.append(f"{where}: {_friendly(err, {k: v for k, v in index.items()} | _wildcard(index, rel))}")
+    if len(problems) == 1:
+        return InputError(problems[0].split(": ", 1)[1] if ": " in problems[0] else problems[0], first_loc)
+    return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source), problems)
+
+
+def _normalise_loc(loc: tuple, index: dict) -> tuple:
+    # drop pydantic's union/function tags such as 'function-after[...]'
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p and p.endswith("]"))))
+
+
+def _wildcard(index: dict, rel: tuple) -> dict:
+    """Index entries for paths with list positions or dict keys (labs.alt, adverse_events[0])."""
+    out = {}
+    parent = rel[:-1]
+    generic = tuple(p for p in parent if not isinstance(p, int))
+    if generic in index:
+        out[parent] = index[generic]
+    if len(generic) == 2 and generic[0] == "labs":
+        out[parent] = index.get(("labs",), []) if False else list(Lab.model_fields)
+    return out
+
+
+def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
+    """Units must be accepted ones and values physiologically possible (after conversion)."""
+    for key, lab in state.labs.items():
+        analyte = ANALYTES[key]
+        path = base + ("labs", key)
+        unit = lab.unit or analyte.canonical
+        if unit not in analyte.conversions:
+            raise InputError(
+                f"unit '{lab.unit}' is not accepted for {key}; accepted: {', '.join(accepted_units(key))}",
+                doc.location(path + ("unit",)),
+            )
+        value = to_canonical(key, lab.value, unit)
+        lo, hi = analyte.plausible
+        if not (lo <= value <= hi) or math.isnan(value):
+            raise InputError(
+                f"{key} {lab.value} {unit} is outside what is physiologically possible "
+                f"({lo:g}-{hi:g} {analyte.canonical}); check the value and unit",
+                doc.location(path + ("value",)),
+            )
+        for ref in ("uln", "lln", "baseline"):
+            ref_value = getattr(lab, ref)
+            if ref_value is not None:
+                conv = to_canonical(key, ref_value, unit)
+                if not (lo <= conv <= hi):
+                    raise InputError(f"{key} {ref} {ref_value} {unit} is outside what is possible", doc.location(path + (ref,)))
+        if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
+            raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
+
+
+def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping (a patient state)", doc.location(base))
+    try:
+        state = PatientState.model_validate(data)
+    except ValidationError as exc:
+        raise validation_to_error(exc, doc, PatientState, base, "the patient state") from None
+    check_labs(state, doc, base)
+    return state
+
+
+def load_state(path: str | os.PathLike) -> PatientState:
+    doc = read_document(path)
+    data = expect_mapping(doc, "a patient state with at least 'imatinib'")
+    return state_from_data(data, doc)
+
+
+def state_to_data(state: PatientState) -> dict:
+    """The state as plain data in the file format (for saving and round trips)."""
+    return state.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=False)

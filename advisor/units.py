@@ -1,0 +1,70 @@
+"""Lab analytes, their canonical units and the exact conversions the spec lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Analyte:
+    key: str
+    canonical: str
+    conversions: dict[str, Callable[[float], float]]
+    conversion_text: dict[str, str]
+    plausible: tuple[float, float]  # canonical-unit bounds outside which a value is impossible
+
+
+def _same(x: float) -> float:
+    return x
+
+
+def _mk(key, canonical, conv: dict[str, tuple[Callable[[float], float], str]], plausible) -> Analyte:
+    conversions = {canonical: _same}
+    texts = {canonical: ""}
+    for unit, (fn, text) in conv.items():
+        conversions[unit] = fn
+        texts[unit] = text
+    return Analyte(key, canonical, conversions, texts, plausible)
+
+
+_enzyme = {"IU/L": (_same, "1 IU/L = 1 U/L"), "ukat/L": (lambda x: x * 60, "x 60")}
+_count = {
+    "/uL": (lambda x: x / 1000, "/ 1000"),
+    "cells/uL": (lambda x: x / 1000, "/ 1000"),
+    "/mm3": (lambda x: x / 1000, "/ 1000"),
+    "K/uL": (_same, "1 K/uL = 1 x 10^9/L"),
+    "10^3/uL": (_same, "1 x 10^3/uL = 1 x 10^9/L"),
+}
+_bili = {"umol/L": (lambda x: x / 17.1, "/ 17.1")}
+
+ANALYTES: dict[str, Analyte] = {
+    a.key: a
+    for a in [
+        _mk("alt", "U/L", _enzyme, (0, 100_000)),
+        _mk("ast", "U/L", _enzyme, (0, 100_000)),
+        _mk("alp", "U/L", _enzyme, (0, 100_000)),
+        _mk("ggt", "U/L", _enzyme, (0, 100_000)),
+        _mk("bilirubin_total", "mg/dL", _bili, (0, 100)),
+        _mk("bilirubin_direct", "mg/dL", _bili, (0, 100)),
+        _mk("anc", "10^9/L", _count, (0, 500)),
+        _mk("wbc", "10^9/L", _count, (0, 1000)),
+        _mk("eosinophils", "10^9/L", _count, (0, 500)),
+        _mk("lymphocytes", "10^9/L", _count, (0, 1000)),
+        _mk("platelets", "10^9/L", {k: v for k, v in _count.items() if k in ("/uL", "K/uL", "10^3/uL")}, (0, 5000)),
+        _mk("hemoglobin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10"), "mmol/L": (lambda x: x * 1.611, "x 1.611")}, (0.5, 30)),
+        _mk("creatinine", "mg/dL", {"umol/L": (lambda x: x / 88.4, "/ 88.4")}, (0, 50)),
+        _mk("albumin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10")}, (0, 15)),
+        _mk("inr", "ratio", {}, (0.1, 20)),
+        _mk("temperature_c", "Cel", {"degF": (lambda x: (x - 32) * 5 / 9, "(F - 32) x 5/9")}, (25, 45)),
+    ]
+}
+
+
+def accepted_units(key: str) -> list[str]:
+    return list(ANALYTES[key].conversions)
+
+
+def to_canonical(key: str, value: float, unit: str) -> float:
+    """Convert value from unit to the analyte's canonical unit (the unit must be accepted)."""
+    return ANALYTES[key].conversions[unit](value)

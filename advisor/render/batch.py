@@ -1,0 +1,86 @@
+"""Reporters for batch results: rich table, JSON, JUnit XML."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from ..scenarios import BatchResult, find_scenario_files
+
+
+@contextlib.contextmanager
+def progress_for(paths: list[Path], enabled: bool = True) -> Iterator:
+    """A progress bar on stderr for long runs in a terminal; silent otherwise."""
+    files, _ = find_scenario_files(list(paths))
+    if not enabled or len(files) < 10 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("scenario files", total=len(files))
+        yield lambda _f: progress.advance(task)
+
+
+def junit_xml(result: BatchResult) -> str:
+    s = result.summary
+    suites = ET.Element("testsuites", tests=str(s["steps"] + s["errors"]), failures=str(s["failed"]), errors=str(s["errors"]))
+    by_file: dict[str, list] = {}
+    for r in result.results:
+        by_file.setdefault(r.file, []).append(r)
+    for file, rows in by_file.items():
+        suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(rows)), failures=str(sum(r.result == "fail" for r in rows)))
+        for r in rows:
+            case = ET.SubElement(suite, "testcase", classname=r.case, name=r.step, file=file)
+            if r.result == "fail":
+                ET.SubElement(case, "failure", message="; ".join(r.problems)).text = "\n".join(r.problems)
+            elif r.result == "deviation":
+                ET.SubElement(case, "system-out").text = f"documented deviation: {r.deviation}"
+    for e in result.load_errors:
+        suite = ET.SubElement(suites, "testsuite", name=e.file, tests="1", errors="1")
+        case = ET.SubElement(suite, "testcase", classname="load", name=Path(e.file).name)
+        ET.SubElement(case, "error", message=e.message).text = e.message
+    return ET.tostring(suites, encoding="unicode")
+
+
+def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None = None, coverage: bool = False) -> None:
+    if junit is not None:
+        from ..atomic import write_text_atomic
+
+        write_text_atomic(junit, junit_xml(result))
+    if json_out:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(show_edge=False)
+    for col in ("case", "step", "result", "what differed / deviation"):
+        table.add_column(col)
+    style = {"pass": "green", "fail": "bold red", "deviation": "yellow"}
+    for r in result.results:
+        detail = "; ".join(r.problems) if r.problems else (r.deviation or "")
+        table.add_row(r.case, r.step, f"[{style[r.result]}]{r.result}[/]", detail)
+    console.print(table)
+    for e in result.load_errors:
+        console.print(f"[bold red]load error[/] {e.message}")
+    if coverage and result.coverage:
+        cov = Table(title="Rule coverage (scenario steps that fired each rule)", title_justify="left", show_edge=False)
+        cov.add_column("rule")
+        cov.add_column("steps", justify="right")
+        for rule_id, n in result.coverage.items():
+            cov.add_row(rule_id, str(n) if n else "[red]0[/]")
+        console.print(cov)
+        never = [k for k, n in result.coverage.items() if n == 0]
+        fired = len(result.coverage) - len(never)
+        console.print(f"{fired} of {len(result.coverage)} rules fired by at least one step"
+                      + (f"; never fired: {', '.join(never)}" if never else ""))
+    s = result.summary
+    console.print(f"{s['files']} files, {s['steps']} steps: {s['passed']} passed, {s['failed']} failed, "
+                  f"{s['deviations']} deviations, {s['errors']} load errors")

@@ -1,0 +1,289 @@
+"""Scenario files: a documented case replayed step by step, each step checked (scenarios.md)."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import vocab
+from .errors import AdvisorError, InputError, Location
+from .rulebook import Rulebook
+from .state import PatientState, state_from_data
+from .yamlio import Document, expect_mapping, read_document
+
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
+
+
+@dataclass(frozen=True)
+class Expect:
+    actions: tuple[str, ...] = ()
+    not_: tuple[str, ...] = ()
+    dose_mg: int | None = None
+    cites: tuple[str, ...] = ()
+    fired: tuple[str, ...] = ()  # rule ids that must fire (addition to the format)
+    not_fired: tuple[str, ...] = ()  # rule ids that must not fire (addition to the format)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    day: int | None
+    summary: str | None
+    state: PatientState
+    expect: Expect
+    deviation: str | None
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: str
+    case_id: str
+    title: str
+    evidence: str | None
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    file: str
+    case: str
+    step: str
+    result: str  # pass | fail | deviation
+    problems: tuple[str, ...]
+    recommended: tuple[str, ...]
+    dose_mg: int | None = None
+    deviation: str | None = None
+    fired: tuple[str, ...] = ()
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"file": self.file, "case": self.case, "step": self.step, "result": self.result,
+               "problems": list(self.problems), "recommended": list(self.recommended)}
+        if self.dose_mg is not None:
+            out["dose_mg"] = self.dose_mg
+        if self.deviation:
+            out["deviation"] = self.deviation
+        out["fired"] = list(self.fired)
+        return out
+
+
+@dataclass(frozen=True)
+class LoadError:
+    file: str
+    line: int | None
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    files: int
+    results: tuple[StepResult, ...]
+    load_errors: tuple[LoadError, ...]
+    coverage: dict[str, int] = field(default_factory=dict)  # rule id -> steps that fired it
+
+    @property
+    def summary(self) -> dict[str, int]:
+        count = lambda r: sum(1 for x in self.results if x.result == r)  # noqa: E731
+        return {"files": self.files, "steps": len(self.results), "passed": count("pass"), "failed": count("fail"),
+                "deviations": count("deviation"), "errors": len(self.load_errors)}
+
+    @property
+    def exit_code(self) -> int:
+        if self.load_errors:
+            return 2
+        return 1 if any(r.result == "fail" for r in self.results) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"summary": self.summary, "results": [r.to_json() for r in self.results],
+               "load_errors": [e.to_json() for e in self.load_errors]}
+        if self.coverage:
+            out["coverage"] = self.coverage
+        return out
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """Mappings merge key by key; lists and scalars replace."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = deep_merge(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+def _codes(value: Any, doc: Document, path: tuple, allowed, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise InputError(f"expected a list of {what}", doc.location(path))
+    for i, code in enumerate(value):
+        if code not in allowed:
+            raise InputError(f"unknown {what[:-1] if what.endswith('s') else what} '{code}'{vocab.suggest(code, allowed)}", doc.location(path + (i,)))
+    return tuple(value)
+
+
+def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
+    if raw is None:
+        raise InputError("each step needs an 'expect' mapping (what the treating team did)", doc.location(path[:-1]))
+    if not isinstance(raw, dict):
+        raise InputError("'expect' must be a mapping", doc.location(path))
+    for k in raw:
+        if k not in EXPECT_KEYS:
+            raise InputError(f"unknown key '{k}'{vocab.suggest(k, EXPECT_KEYS)}; expected one of: {', '.join(EXPECT_KEYS)}", doc.location(path + (k,)))
+    codes = [c for c in vocab.ACTIONS]
+    dose = raw.get("dose_mg")
+    if dose is not None and (not isinstance(dose, int) or isinstance(dose, bool) or not 0 < dose <= 1600):
+        raise InputError(f"dose_mg must be a dose in mg per day, got {dose!r}", doc.location(path + ("dose_mg",)))
+    rule_ids = [r.id for r in rulebook.rules]
+    return Expect(
+        actions=_codes(raw.get("actions"), doc, path + ("actions",), codes, "action codes"),
+        not_=_codes(raw.get("not"), doc, path + ("not",), codes, "action codes"),
+        dose_mg=dose,
+        cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
+        fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
+        not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+    )
+
+
+def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
+    doc = read_document(path)
+    data = expect_mapping(doc, "a scenario with case, patient and steps")
+    for k in data:
+        if k not in ("case", "patient", "steps"):
+            raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('case', 'patient', 'steps'))}; expected case, patient, steps", doc.location((k,)))
+    case = data.get("case")
+    if not isinstance(case, dict) or not isinstance(case.get("id"), str):
+        raise InputError("'case' must be a mapping with at least an id", doc.location(("case",)))
+    for k in case:
+        if k not in ("id", "title", "evidence"):
+            raise InputError(f"unknown key '{k}' in case; expected id, title, evidence", doc.location(("case", k)))
+    evidence = case.get("evidence")
+    if evidence is not None and evidence not in rulebook.evidence:
+        raise InputError(f"unknown evidence id '{evidence}'{vocab.suggest(evidence, rulebook.evidence)}", doc.location(("case", "evidence")))
+    steps_raw = data.get("steps")
+    if not isinstance(steps_raw, list) or not steps_raw:
+        raise InputError("'steps' must be a non-empty list", doc.location(("steps",)))
+    patient = data.get("patient")
+    current: dict[str, Any] = {"patient": patient} if patient is not None else {}
+    steps: list[Step] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(steps_raw):
+        path = ("steps", i)
+        if not isinstance(raw, dict):
+            raise InputError("each step must be a mapping with id, state and expect", doc.location(path))
+        for k in raw:
+            if k not in ("id", "day", "summary", "state", "expect", "deviation"):
+                raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('id', 'day', 'summary', 'state', 'expect', 'deviation'))}", doc.location(path + (k,)))
+        sid = raw.get("id")
+        if not isinstance(sid, str) or not sid:
+            raise InputError("each step needs an id", doc.location(path))
+        if sid in seen:
+            raise InputError(f"duplicate step id '{sid}'", doc.location(path + ("id",)))
+        seen.add(sid)
+        st = raw.get("state") or {}
+        if not isinstance(st, dict):
+            raise InputError("'state' must be a mapping (merged over the previous step's state)", doc.location(path + ("state",)))
+        current = deep_merge(current, st)
+        day = raw.get("day")
+        if day is not None:
+            if not isinstance(day, int) or isinstance(day, bool) or day < 0:
+                raise InputError(f"day must be a whole number of days, got {day!r}", doc.location(path + ("day",)))
+            current["day"] = day
+        state = state_from_data(current, doc, path + ("state",))
+        deviation = raw.get("deviation")
+        if deviation is not None and (not isinstance(deviation, str) or not deviation.strip()):
+            raise InputError("deviation must say, in words, why the team departed from the rule", doc.location(path + ("deviation",)))
+        steps.append(Step(sid, day, raw.get("summary"), state, _expect(raw.get("expect"), doc, path + ("expect",), rulebook),
+                          deviation, doc.line_of(path)))
+    return Scenario(str(path), case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
+
+
+def check_step(step: Step, advice) -> tuple[str, ...]:
+    """What differs between the advice and the step's expectation (empty when it matches)."""
+    problems = []
+    actions = advice.actions()
+    for a in step.expect.actions:
+        if a not in actions:
+            problems.append(f"expected {a}, not recommended")
+    for a in step.expect.not_:
+        if a in actions:
+            problems.append(f"{a} recommended but forbidden")
+    if step.expect.dose_mg is not None:
+        got = advice.dosing.params.get("dose_mg")
+        if got != step.expect.dose_mg:
+            problems.append(f"dose {got} mg, expected {step.expect.dose_mg} mg ({advice.dosing.action})")
+    cited = advice.cited()
+    for e in step.expect.cites:
+        if e not in cited:
+            problems.append(f"evidence {e} not cited")
+    fired = set(advice.fired_rules())
+    for r in step.expect.fired:
+        if r not in fired:
+            problems.append(f"rule {r} did not fire")
+    for r in step.expect.not_fired:
+        if r in fired:
+            problems.append(f"rule {r} fired but should not")
+    return tuple(problems)
+
+
+def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:
+    files: list[Path] = []
+    errors: list[LoadError] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SCENARIO_SUFFIXES)
+            if not found:
+                errors.append(LoadError(str(p), None, "no scenario files (.yaml, .yml, .json) in this folder"))
+            files.extend(found)
+        elif p.is_file():
+            files.append(p)
+        else:
+            errors.append(LoadError(str(p), None, "no such file or folder"))
+    return files, errors
+
+
+def run_scenario(scenario: Scenario, rulebook: Rulebook) -> list[StepResult]:
+    from .evaluate import evaluate
+
+    out = []
+    for step in scenario.steps:
+        advice = evaluate(step.state, rulebook)
+        problems = check_step(step, advice)
+        result = "fail" if problems else ("deviation" if step.deviation else "pass")
+        out.append(StepResult(scenario.path, scenario.case_id, step.id, result, problems, tuple(advice.actions()),
+                              advice.dosing.params.get("dose_mg"), step.deviation, tuple(dict.fromkeys(advice.fired_rules())), step.line))
+    return out
+
+
+def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None) -> BatchResult:
+    """Load and replay every scenario file; a file that does not load is reported, not fatal."""
+    files, errors = find_scenario_files(paths)
+    results: list[StepResult] = []
+    cases: dict[str, str] = {}
+    for f in files:
+        try:
+            scenario = load_scenario(f, rulebook)
+            if scenario.case_id in cases:
+                raise InputError(f"case id '{scenario.case_id}' is already used by {cases[scenario.case_id]}", Location(str(f)))
+            cases[scenario.case_id] = str(f)
+            results.extend(run_scenario(scenario, rulebook))
+        except AdvisorError as exc:
+            errors.append(LoadError(str(f), exc.location.line, str(exc)))
+        if progress:
+            progress(f)
+    coverage: dict[str, int] = {r.id: 0 for r in rulebook.rules}
+    for r in results:
+        for rule_id in r.fired:
+            if rule_id in coverage:
+                coverage[rule_id] += 1
+    return BatchResult(len(files), tuple(results), tuple(errors), coverage)

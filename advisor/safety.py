@@ -135,15 +135,28 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
         chosen = Recommendation("interrupt_imatinib", {"until": "every grade >= 3 event has resolved to grade <= 1"},
                                 SAFETY_RULE, hold.rationale, hold.evidence)
 
-    # 4. One of each non-dosing recommendation; sorted for stable output.
+    # 4. One recommendation per co-treatment or workup code: list parameters are united,
+    # intervals take the shortest, other parameters come from the first rule in rulebook order.
     merged: dict[str, Recommendation] = {}
-    for r in others:
-        k = _key(r)
-        if k in merged:
-            m = merged[k]
-            merged[k] = replace(m, also_from=tuple(dict.fromkeys(m.also_from + (r.rule,))), evidence=tuple(dict.fromkeys(m.evidence + r.evidence)))
+    for r in sorted(others, key=lambda r: (rule_order.get(r.rule, 10**6), _key(r))):
+        if r.action in merged:
+            merged[r.action] = _merge_same_action(merged[r.action], r)
         else:
-            merged[k] = r
+            merged[r.action] = r
     kind_order = {"co_treatment": 0, "workup": 1}
     rest = sorted(merged.values(), key=lambda r: (kind_order[r.kind], rule_order.get(r.rule, 10**6), r.action, _key(r)))
     return SafetyResult((chosen, *rest), tuple(events), no_rule, tuple(warnings))
+
+
+def _merge_same_action(first: Recommendation, other: Recommendation) -> Recommendation:
+    params = dict(first.params)
+    for k, v in other.params.items():
+        if k not in params:
+            params[k] = v
+        elif isinstance(v, list) and isinstance(params[k], list):
+            params[k] = list(dict.fromkeys([*params[k], *v]))
+        elif k == "interval_days" and isinstance(v, (int, float)):
+            params[k] = min(params[k], v)
+    also = tuple(dict.fromkeys(first.also_from + (other.rule,) + other.also_from))
+    return replace(first, params=params, also_from=tuple(a for a in also if a != first.rule),
+                   evidence=tuple(dict.fromkeys(first.evidence + other.evidence)))

@@ -101,20 +101,40 @@ class BatchResult:
             return 2
         return 1 if any(r.result == "fail" for r in self.results) else 0
 
+    @property
+    def never_fired(self) -> list[str]:
+        return [k for k, n in self.coverage.items() if n == 0]
+
+    @property
+    def coverage_summary(self) -> dict[str, Any]:
+        """How many rules at least one step fired, of how many (the coverage figure)."""
+        total = len(self.coverage)
+        fired = total - len(self.never_fired)
+        return {"rules": total, "fired": fired, "percent": round(100 * fired / total, 1) if total else 0.0,
+                "never_fired": self.never_fired}
+
     def to_json(self) -> dict[str, Any]:
         out = {"summary": self.summary, "results": [r.to_json() for r in self.results],
                "load_errors": [e.to_json() for e in self.load_errors]}
         if self.coverage:
             out["coverage"] = self.coverage
+            out["coverage_summary"] = self.coverage_summary
         return out
 
 
 def deep_merge(base: Any, over: Any) -> Any:
-    """Mappings merge key by key; lists and scalars replace."""
+    """Mappings merge key by key; lists and scalars replace; a null removes the key.
+
+    Removing matters because a state says what is known now: a lab value reported at an
+    earlier step must not silently stand for today's (addition to scenarios.md).
+    """
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = deep_merge(base[k], v) if k in base else copy.deepcopy(v)
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = deep_merge(base[k], v) if k in base else copy.deepcopy(v)
         return out
     return copy.deepcopy(over)
 

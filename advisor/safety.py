@@ -106,7 +106,8 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
         chosen = dosing[0]
         for r in dosing[1:]:
             if _key(r) == _key(chosen):
-                chosen = replace(chosen, also_from=tuple(dict.fromkeys(chosen.also_from + (r.rule,))),
+                also = tuple(a for a in dict.fromkeys(chosen.also_from + (r.rule,)) if a != chosen.rule)
+                chosen = replace(chosen, also_from=also,
                                  evidence=tuple(dict.fromkeys(chosen.evidence + r.evidence)))
                 continue
             why = "precedence" if r.action != chosen.action else "lower dose wins"

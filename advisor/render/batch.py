@@ -77,10 +77,10 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         for rule_id, n in result.coverage.items():
             cov.add_row(rule_id, str(n) if n else "[red]0[/]")
         console.print(cov)
-        never = [k for k, n in result.coverage.items() if n == 0]
-        fired = len(result.coverage) - len(never)
-        console.print(f"{fired} of {len(result.coverage)} rules fired by at least one step"
-                      + (f"; never fired: {', '.join(never)}" if never else ""))
+        cs = result.coverage_summary
+        console.print(f"rule coverage: {cs['fired']} of {cs['rules']} rules fired by at least one step ({cs['percent']}%)")
+        if cs["never_fired"]:
+            console.print("never fired by any scenario step: " + ", ".join(cs["never_fired"]))
     s = result.summary
     console.print(f"{s['files']} files, {s['steps']} steps: {s['passed']} passed, {s['failed']} failed, "
                   f"{s['deviations']} deviations, {s['errors']} load errors")

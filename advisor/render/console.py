@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from .. import DISCLAIMER
 from ..advice import Advice, Recommendation
+from ..explain import Explanation, Node, trace_outline
 
 
 def _params(params: dict[str, Any]) -> str:
@@ -68,40 +69,59 @@ def print_advice(advice: Advice, trace: bool = False, console: Console | None = 
     console.print(f"[italic]{DISCLAIMER}[/italic]")
 
 
-def _facts_line(fact: dict[str, Any]) -> str:
-    fields = {k: v for k, v in fact.items() if k not in ("id", "type")}
-    return f"{fact.get('type')} {fact.get('id')}: " + ", ".join(f"{k}={json.dumps(v)}" for k, v in fields.items())
+_STYLE = {"root": "bold", "section": "bold", "rule": "bold", "asserted": "magenta", "recommended": "green",
+          "safety": "yellow", "final": "bold green", "evidence": "cyan", "note": "dim", "matched": "", "fact": "",
+          "grade": "", "conversion": "dim", "assumption": "yellow"}
+
+
+def _add(tree: Tree, node: Node) -> None:
+    for c in node.children:
+        _add(tree.add(Text(c.text, style=_STYLE.get(c.kind, ""))), c)
 
 
 def trace_tree(advice: Advice) -> Tree:
-    root = Tree("[bold]Trace[/bold]")
-    inputs = root.add("input facts")
-    conversions = root.add("conversions, assumptions and grades")
-    fired = root.add("rules fired (in order)")
-    safety = root.add("safety layer")
-    for e in advice.trace:
-        d = e.data
-        if e.step == "input":
-            for f in d["facts"]:
-                inputs.add(_facts_line(f))
-        elif e.step in ("conversion", "assumption"):
-            conversions.add(f"{e.step}: {d['text']}")
-        elif e.step == "grade":
-            conversions.add(f"grade: {d['term']} = {d['grade']} ({d['from']})")
-        elif e.step == "fired":
-            node = fired.add(f"[bold]{d['rule']}[/bold] [dim](priority {d['priority']})[/dim] {d['description']}")
-            for name, fact in d["matched"].items():
-                node.add(f"matched {name}: {_facts_line(fact)}")
-            for a in d["asserted"]:
-                node.add(f"[magenta]asserted[/magenta] {_facts_line(a)}")
-            for r in d["recommended"]:
-                node.add(f"[green]recommended[/green] {r['action']} {json.dumps(r['params']) if r['params'] else ''}")
-        elif e.step in ("safety", "fallback"):
-            safety.add(f"{d.get('resolution', 'fallback')}: {d['text']}")
-        elif e.step == "final":
-            final = root.add("final recommendations")
-            for r in d["recommendations"]:
-                final.add(f"{r['action']} [dim]({r['rule']})[/dim]")
-    if not safety.children:
-        safety.add("no changes: one dosing decision, on the ladder, no conflicts")
+    """The forward-chaining run as a tree (the same outline the reports and tests use)."""
+    outline = trace_outline(advice)
+    root = Tree(Text(outline.text, style="bold"))
+    _add(root, outline)
     return root
+
+
+_SYM = {"eq": "==", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "not_in": "not in",
+        "has": "has", "has_any": "has any of", "exists": "exists"}
+
+
+def _cell(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def print_explanation(ex: Explanation, console: Console | None = None) -> None:
+    """Each condition of one rule with the value it looked at, the threshold, met / not met."""
+    console = console or Console()
+    rb = ex.rulebook
+    console.print(f"[dim]rulebook {rb.get('id')} {rb.get('version')} (sha256 {rb.get('sha256', '')[:12]})[/dim]")
+    if ex.fired:
+        head = f"[bold green]{ex.rule_id} fired[/]" + (f" ({ex.firings} times)" if ex.firings > 1 else "")
+    else:
+        head = f"[bold red]{ex.rule_id} did not fire[/]"
+    console.print(f"{head}: {ex.description}  [dim](area {ex.area}, priority {ex.priority})[/dim]")
+    if ex.recommends:
+        console.print(f"[dim]recommends: {', '.join(ex.recommends)}[/dim]")
+    for i, p in enumerate(ex.patterns, 1):
+        mark = "[green]met[/]" if p.met else "[red]not met[/]"
+        console.print(f"\n[bold]condition {i}[/bold]: {p.binding}, a fact of type {p.fact_type}: {mark}")
+        if p.note:
+            console.print(f"  [yellow]{p.note}[/yellow]")
+        for c in p.candidates:
+            table = Table(title=f"fact {c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}",
+                          title_justify="left", show_edge=False, box=None, padding=(0, 2, 0, 2))
+            for col in ("test", "value", "threshold", "result"):
+                table.add_column(col)
+            for t in c.tests:
+                test = f"{t.field} {_SYM[t.op]}" if t.op != "exists" else t.test
+                test = test if t.group is None else f"any_of[{t.group}]: {test}"
+                table.add_row(test, _cell(t.value), _cell(t.threshold), "[green]met[/]" if t.met else "[red]not met[/]")
+            console.print(table)
+    if not ex.agrees_with_engine:
+        console.print("[bold red]The Python check and the engine disagree about this rule; please report it.[/]")
+    console.print(f"[italic]{DISCLAIMER}[/italic]")

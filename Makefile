@@ -17,7 +17,11 @@ demo: $(STAMP)
 	$(BIN)/advisor evaluate examples/neutropenia-grade3.yaml
 	$(BIN)/advisor batch scenarios/
 
+# The test command CI runs: lint the rulebooks, load and replay every bundled scenario,
+# then the whole test suite.
 test: $(STAMP)
+	$(BIN)/advisor rules lint rulebooks/*.yaml
+	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml > /dev/null
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -97,21 +97,24 @@ class _Problems:
     def __init__(self, doc: Document):
         self.doc = doc
         self.items: list[tuple[Location, str]] = []
+        self.checks: list[str] = []  # the lint check of each item (advisor rules lint)
 
-    def add(self, path: tuple, message: str, rule_id: str | None = None) -> None:
+    def add(self, path: tuple, message: str, rule_id: str | None = None, check: str = "format") -> None:
         loc = self.doc.location(path)
         prefix = f"rule {rule_id}: " if rule_id else ""
         self.items.append((loc, prefix + message))
+        self.checks.append(check)
 
 
 def _text(d: dict, key: str, probs: _Problems, path: tuple, rule_id: str | None = None, required: bool = True) -> str:
     v = d.get(key)
+    check = f"missing-{key}" if key in ("description", "rationale") else "format"
     if v is None:
         if required:
-            probs.add(path, f"'{key}' is required", rule_id)
+            probs.add(path, f"'{key}' is required", rule_id, check)
         return ""
     if not isinstance(v, str) or not v.strip():
-        probs.add(path + (key,), f"'{key}' must be non-empty text", rule_id)
+        probs.add(path + (key,), f"'{key}' must be non-empty text", rule_id, check)
         return ""
     return v.strip()
 
@@ -155,6 +158,18 @@ class _Loader:
 
     # -- top level ---------------------------------------------------------------------
     def load(self) -> Rulebook:
+        rulebook = self.build()
+        doc, probs = self.doc, self.probs
+        if probs.items:
+            first = probs.items[0][0]
+            lines = [f"{loc}: {msg}" for loc, msg in probs.items]
+            n = len(lines)
+            raise RulebookError(f"{n} problem{'s' if n > 1 else ''} in the rulebook" if n > 1 else probs.items[0][1],
+                                Location(doc.source) if n > 1 else first, lines if n > 1 else None)
+        return rulebook
+
+    def build(self) -> Rulebook:
+        """The rulebook as far as it could be read; the problems found are left in self.probs."""
         doc, probs = self.doc, self.probs
         data = doc.data
         if not isinstance(data, dict):
@@ -175,12 +190,6 @@ class _Loader:
         fallback = self._special(data.get("fallback"), "fallback", "clinician_review")
         hold = self._special(data.get("safety_hold"), "safety_hold", "interrupt_imatinib")
         rules = self._rules(data.get("rules"))
-        if probs.items:
-            first = probs.items[0][0]
-            lines = [f"{loc}: {msg}" for loc, msg in probs.items]
-            n = len(lines)
-            raise RulebookError(f"{n} problem{'s' if n > 1 else ''} in the rulebook" if n > 1 else probs.items[0][1],
-                                Location(doc.source) if n > 1 else first, lines if n > 1 else None)
         return Rulebook(rb_id, version, title, self.sha, doc.source, self.evidence, ladder, standard,
                         self.fact_types, tuple(self.derived), fallback, hold, tuple(rules))
 
@@ -266,8 +275,8 @@ class _Loader:
             self.probs.add(path, "every recommendation needs at least one evidence id", rule_id)
             return ()
         for i, e in enumerate(ev):
-            if e not in self.evidence:
-                self.probs.add(path + ("evidence", i), f"unknown evidence id '{e}'{vocab.suggest(e, self.evidence)}", rule_id)
+            if not isinstance(e, str) or e not in self.evidence:
+                self.probs.add(path + ("evidence", i), f"unknown evidence id '{e}'{vocab.suggest(e, self.evidence)}", rule_id, "unknown-evidence")
         return tuple(str(e) for e in ev)
 
     # -- rules -------------------------------------------------------------------------
@@ -287,7 +296,7 @@ class _Loader:
             if rule is None:
                 continue
             if rule.id in seen:
-                self.probs.add(path + ("id",), f"duplicate rule id (first on line {seen[rule.id]})", rule.id)
+                self.probs.add(path + ("id",), f"duplicate rule id (first on line {seen[rule.id]})", rule.id, "duplicate-id")
             seen[rule.id] = rule.line
             out.append(rule)
         return out
@@ -450,6 +459,9 @@ class _Loader:
                 self.probs.add(ipath, f"'{ftype}' is not a declared derived fact type{vocab.suggest(ftype, self.derived)}; declare it under derived_facts", rid)
                 continue
             fields = fields or {}
+            if not isinstance(fields, dict):
+                self.probs.add(ipath + (ftype,), f"the fields of '{ftype}' must be a mapping of field: value", rid)
+                continue
             spec = self.fact_types[ftype]
             values = {}
             for fname, v in fields.items():
@@ -477,7 +489,7 @@ class _Loader:
                 continue
             _check_keys(item, ("action", "params", "rationale", "evidence"), self.probs, ipath, rid)
             action = item.get("action")
-            if action not in vocab.ACTIONS or action == "clinician_review":
+            if not isinstance(action, str) or action not in vocab.ACTIONS or action == "clinician_review":
                 self.probs.add(ipath + ("action",), f"unknown action code '{action}'{vocab.suggest(action, vocab.ACTIONS)}", rid)
                 continue
             params = item.get("params") or {}
@@ -536,7 +548,33 @@ def parse_rulebook(text: str, source: str) -> Rulebook:
     return _Loader(doc, sha).load()
 
 
-def load_rulebook(path: str | os.PathLike) -> Rulebook:
+@dataclass(frozen=True)
+class RulebookReport:
+    """Every problem the loader finds, without raising (for `advisor rules lint`)."""
+
+    rulebook: Rulebook | None  # built as far as it could be; None when the file cannot be read
+    document: Document | None
+    problems: tuple[tuple[Location, str, str], ...]  # (where, message, check)
+
+
+def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
+    """Load a rulebook and collect all its problems instead of raising on the first batch."""
+    from .errors import InputError
+
+    try:
+        text = _read_text(path)
+        doc = parse_text(text, str(path))
+    except (InputError, RulebookError) as exc:
+        return RulebookReport(None, None, ((exc.location, exc.message, "format"),))
+    if not isinstance(doc.data, dict):
+        return RulebookReport(None, doc, ((Location(doc.source, 1), "the top level must be a mapping with rulebook, evidence, dosing and rules", "format"),))
+    loader = _Loader(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    rulebook = loader.build()
+    items = tuple((loc, msg, chk) for (loc, msg), chk in zip(loader.probs.items, loader.probs.checks))
+    return RulebookReport(rulebook, doc, items)
+
+
+def _read_text(path: str | os.PathLike) -> str:
     p = Path(path)
     if not p.is_file():
         raise RulebookError("no such rulebook file", Location(str(path)))
@@ -546,7 +584,11 @@ def load_rulebook(path: str | os.PathLike) -> Rulebook:
         raise RulebookError(f"cannot read the rulebook: {exc}", Location(str(path))) from None
     if "\x00" in text:
         raise RulebookError("binary data (a NUL byte); expected a YAML rulebook", Location(str(path)))
-    return parse_rulebook(text, str(path))
+    return text
+
+
+def load_rulebook(path: str | os.PathLike) -> Rulebook:
+    return parse_rulebook(_read_text(path), str(path))
 
 
 def default_rulebook_path() -> Path:

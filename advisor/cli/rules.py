@@ -1,1 +1,228 @@
-"""Commands of this group are registered here."""
+"""`advisor rules list|show|lint|coverage`: tools for rulebook authors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from . import app, guarded
+from .commands import RULEBOOK_OPT
+
+rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+def _dosing(rule) -> list[str]:
+    from .. import vocab
+
+    return [t.action for t in rule.recommends if t.action in vocab.DOSING_ACTIONS]
+
+
+def rule_rows(rulebook) -> list[dict[str, Any]]:
+    """One row per rule, in rulebook order (what `rules list --json` prints)."""
+    return [{"id": r.id, "area": r.area, "priority": r.priority, "line": r.line, "description": r.description,
+             "actions": [t.action for t in r.recommends], "asserts": [a.fact_type for a in r.asserts],
+             "evidence": list(dict.fromkeys(e for t in r.recommends for e in t.evidence))} for r in rulebook.rules]
+
+
+def rule_detail(rulebook, rule_id: str) -> dict[str, Any]:
+    """The rule as written, its compiled durable-rules form and its evidence in full."""
+    from .. import vocab
+    from ..compiler import compile_rule
+    from ..errors import InputError
+
+    rule = rulebook.rule(rule_id)
+    if rule is None:
+        raise InputError(f"no rule '{rule_id}' in {rulebook.source}{vocab.suggest(rule_id, [r.id for r in rulebook.rules])}")
+    evidence = {}
+    for e in dict.fromkeys(e for t in rule.recommends for e in t.evidence):
+        ev = rulebook.evidence.get(e)
+        if ev:
+            evidence[e] = {"title": ev.title, "kind": ev.kind, "citation": ev.citation, **({"url": ev.url} if ev.url else {})}
+    return {"id": rule.id, "source": f"{rule.source}:{rule.line}", "written": _as_written(rulebook, rule),
+            "compiled": {rule.id: compile_rule(rule)}, "evidence": evidence}
+
+
+def _as_written(rulebook, rule) -> str:
+    """The rule's lines in the file, up to the next rule (trailing comments and blanks dropped)."""
+    try:
+        lines = Path(rulebook.source).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        import yaml
+
+        return yaml.safe_dump([rule.raw], sort_keys=False, allow_unicode=True)
+    starts = sorted(r.line for r in rulebook.rules if r.line)
+    end = next((s for s in starts if s > rule.line), len(lines) + 1)
+    block = lines[rule.line - 1:end - 1]
+    while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
+        block.pop()
+    return "\n".join(block) + "\n"
+
+
+@rules_app.command("list")
+def list_rules(
+    json_out: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+    rulebook: Path = RULEBOOK_OPT,
+) -> None:
+    """List the rules: id, area, priority, actions and evidence."""
+
+    def body() -> int:
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..evaluate import get_rulebook
+
+        rb = get_rulebook(rulebook)
+        rows = rule_rows(rb)
+        if json_out:
+            typer.echo(json.dumps({"rulebook": rb.id, "version": rb.version, "rules": rows}, indent=2))
+            return 0
+        table = Table(title=f"{rb.title} ({rb.id} {rb.version}): {len(rows)} rules")
+        for col in ("id", "area", "pri", "actions", "evidence"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            acts = ", ".join(r["actions"]) or ("asserts " + ", ".join(r["asserts"]))
+            table.add_row(r["id"], r["area"], str(r["priority"]), acts, ", ".join(r["evidence"]))
+        Console().print(table)
+        return 0
+
+    guarded(body)
+
+
+@rules_app.command("show")
+def show_rule(
+    rule_id: str = typer.Argument(..., help="The rule id."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    rulebook: Path = RULEBOOK_OPT,
+) -> None:
+    """Show one rule as written, its compiled durable-rules form, and its evidence in full."""
+
+    def body() -> int:
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        from ..evaluate import get_rulebook
+
+        detail = rule_detail(get_rulebook(rulebook), rule_id)
+        if json_out:
+            typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+            return 0
+        con = Console()
+        con.rule(f"{detail['id']}  ({detail['source']})")
+        con.print(Syntax(detail["written"], "yaml", theme="ansi_dark", background_color="default"))
+        con.rule("compiled (durable-rules)")
+        con.print(Syntax(json.dumps(detail["compiled"], indent=2, ensure_ascii=False), "json", theme="ansi_dark", background_color="default"))
+        con.rule("evidence")
+        for eid, ev in detail["evidence"].items():
+            con.print(f"[bold]{eid}[/] ({ev['kind']}): {ev['title']}", highlight=False)
+            con.print(f"  {ev['citation']}" + (f"\n  {ev['url']}" if ev.get("url") else ""), highlight=False)
+        return 0
+
+    guarded(body)
+
+
+@rules_app.command("lint")
+def lint_rules(
+    paths: list[Path] = typer.Argument(None, help="Rulebook files (default: the bundled rulebook)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
+) -> None:
+    """Report every problem as file:line: [severity] message (check); exit 1 on errors."""
+
+    def body() -> int:
+        from ..lint import lint
+        from ..rulebook import default_rulebook_path
+
+        result = lint(list(paths) if paths else [_relative(default_rulebook_path())])
+        if json_out:
+            typer.echo(json.dumps(result.to_json(), indent=2))
+            return result.exit_code
+        for p in result.problems:
+            typer.echo(str(p))
+        s = result.to_json()["summary"]
+        typer.echo(f"{s['files']} file{'s' if s['files'] != 1 else ''}: {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
+                   f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''}", err=True)
+        return result.exit_code
+
+    guarded(body)
+
+
+def _relative(p: Path) -> Path:
+    import os
+
+    rel = os.path.relpath(p)
+    return Path(rel) if not rel.startswith("..") else p
+
+
+_MARK = {"continue_imatinib": "C", "reduce_dose": "R", "escalate_dose": "E", "interrupt_imatinib": "I",
+         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S"}
+
+
+@rules_app.command("coverage")
+def coverage(
+    json_out: bool = typer.Option(False, "--json", help="Print every cell as JSON."),
+    status: list[str] = typer.Option(None, "--status", help="Only these imatinib statuses (taking, interrupted, discontinued)."),
+    term: list[str] = typer.Option(None, "--term", help="Only these adverse event terms."),
+    gaps_only: bool = typer.Option(False, "--gaps", help="List only the gaps."),
+    fail_on_gaps: bool = typer.Option(False, "--fail-on-gaps", help="Exit 1 when a grade 1-4 cell has no dosing rule while imatinib is taken."),
+    rulebook: Path = RULEBOOK_OPT,
+) -> None:
+    """The adverse event x grade x imatinib status matrix: which rule decides the dosing, gaps and overlaps."""
+
+    def body() -> int:
+        from .. import vocab
+        from ..coverage_matrix import STATUSES, coverage_matrix
+        from ..errors import InputError
+        from ..evaluate import get_rulebook
+
+        for s in status or ():
+            if s not in STATUSES:
+                raise InputError(f"unknown status '{s}'{vocab.suggest(s, STATUSES)}; expected {', '.join(STATUSES)}")
+        m = coverage_matrix(get_rulebook(rulebook), tuple(term) if term else None, tuple(status) if status else STATUSES)
+        code = m.exit_code if fail_on_gaps else 0
+        if json_out:
+            typer.echo(json.dumps(m.to_json(), indent=2))
+            return code
+        _render_matrix(m, gaps_only)
+        return code
+
+    guarded(body)
+
+
+def _render_matrix(m, gaps_only: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    if not con.is_terminal:
+        con = Console(width=200)  # a file or pipe: keep each row on one line
+    if gaps_only:
+        for c in m.cells:
+            if c.applicable and c.gap:
+                typer.echo(f"{c.status:<13} {c.term} grade {c.grade}: no dosing rule ({c.rule})")
+    else:
+        for s in m.statuses:
+            table = Table(title=f"imatinib {s}: the rule that decides the dosing", show_lines=False)
+            table.add_column("term", no_wrap=True)
+            for g in (1, 2, 3, 4, 5):
+                table.add_column(f"G{g}", no_wrap=True)
+            for t in m.terms:
+                row = []
+                for g in (1, 2, 3, 4, 5):
+                    c = m.cell(t, g, s)
+                    if c is None or not c.applicable:
+                        row.append("[dim]n/a[/]")
+                    elif c.gap:
+                        row.append(f"[bold red]GAP[/] [dim]{_MARK.get(c.action, c.action)}[/]")
+                    else:
+                        over = f" [yellow]+{len(c.overlap)}[/]" if c.overlap else ""
+                        row.append(f"{c.rule} [dim]{_MARK.get(c.action, c.action)}[/]{over}")
+                table.add_row(t, *row)
+            con.print(table)
+        con.print("[dim]C continue, R reduce, E escalate, I interrupt, D discontinue, RC rechallenge, S sunitinib; "
+                  "GAP: no rule decides (the clinician does); +n: n other rules proposed a different dosing[/]", highlight=False)
+    s = m.summary
+    con.print(f"{s['applicable']} cells: {s['decided']} decided by a rule, {s['gaps']} gaps, {s['overlaps']} overlaps; "
+              f"gaps in grades 1-4 while taking: {s['gaps_taking_grade_1_4']}", highlight=False)

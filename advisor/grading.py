@@ -109,10 +109,17 @@ def grade_rise(analyte: str, value: float, uln: float, baseline: float | None) -
     if base_steps is not None and baseline is not None and baseline > uln:
         ratio = value / baseline
         steps, ref = base_steps, "baseline"
+        # v5 writes grade 1 on an abnormal baseline as "1.5 - 3.0 x baseline" (ALT, AST) and
+        # "2.0 - 2.5 x baseline" (ALP): the lower bound is inclusive; bilirubin's is "> 1.0".
+        inclusive_first = analyte != "bilirubin_total"
     else:
         ratio = value / uln
         steps, ref = uln_steps, "ULN"
-    grade = sum(1 for t in steps if ratio > t)
+        inclusive_first = False
+    # Compare on a rounded ratio: 2.1 / 0.7 is 3.0000000000000004 in binary floating point,
+    # which would make a value of exactly 3 x ULN a grade too high.
+    r = round(ratio, 9)
+    grade = sum(1 for i, t in enumerate(steps) if r > t or (i == 0 and inclusive_first and r >= t))
     return grade, f"{ratio:.2f} x {ref}"
 
 

@@ -37,6 +37,18 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, v: Any, info: Any) -> Any:
+        # lax mode would read `grade: true` as grade 1; a yes/no is never a number here
+        if isinstance(v, bool) and info.field_name and not _allows_bool(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number or text, got {str(v).lower()} (a yes/no value)")
+        return v
+
+
+def _allows_bool(ann: Any) -> bool:
+    return ann is bool or ann is Any or any(_allows_bool(a) for a in getattr(ann, "__args__", ()) or ())
+
 
 def _term(value: str) -> str:
     if value not in vocab.AE_TERMS:
@@ -175,7 +187,11 @@ def _friendly(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
         return f"'{got}' is not allowed{close}; expected {expected}"
     if msg.startswith("Value error, "):
         return msg[len("Value error, "):]
-    if kind in ("int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing", "bool_type", "string_type", "dict_type", "model_type", "tuple_type", "list_type"):
+    if kind in ("tuple_type", "list_type"):  # "tuple" is pydantic's word, not the user's
+        return f"expected a list (got {err.get('input')!r})"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{msg[:1].lower()}{msg[1:]} (got {err.get('input')!r})"
+    if kind in ("int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing", "bool_type", "string_type", "dict_type", "model_type"):
         return f"{msg.lower()} (got {err.get('input')!r})"
     return msg
 
@@ -206,6 +222,7 @@ def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseMod
     index = _fields_index(model)
     problems = []
     first_loc: Location | None = None
+    first_msg: str | None = None
     for err in exc.errors():
         loc = tuple(err["loc"])
         # pydantic puts list indexes for tuple fields as ints and dict keys as strings: same as ours
@@ -213,9 +230,11 @@ def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseMod
         full = base + rel
         where = doc.location(full)
         first_loc = first_loc or where
-        problems.append(f"{where}: {_friendly(err, {k: v for k, v in index.items()} | _wildcard(index, rel))}")
+        friendly = _friendly(err, {k: v for k, v in index.items()} | _wildcard(index, rel))
+        first_msg = first_msg if first_msg is not None else friendly
+        problems.append(f"{where}: {friendly}")
     if len(problems) == 1:
-        return InputError(problems[0].split(": ", 1)[1] if ": " in problems[0] else problems[0], first_loc)
+        return InputError(first_msg or problems[0], first_loc)
     return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source), problems)
 
 

@@ -66,5 +66,10 @@ def accepted_units(key: str) -> list[str]:
 
 
 def to_canonical(key: str, value: float, unit: str) -> float:
-    """Convert value from unit to the analyte's canonical unit (the unit must be accepted)."""
-    return ANALYTES[key].conversions[unit](value)
+    """Convert value from unit to the analyte's canonical unit (the unit must be accepted).
+
+    The result is rounded to 12 significant digits so that binary floating-point noise
+    (0.1 ukat/L x 60 = 6.000000000000001) does not move a value across a grade boundary.
+    """
+    converted = ANALYTES[key].conversions[unit](value)
+    return float(f"{converted:.12g}") if converted == converted else converted

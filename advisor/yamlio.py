@@ -22,6 +22,19 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64  # nesting of mappings and lists; our formats need fewer than 10 levels
+MAX_NODES = 500_000  # values after alias expansion: stops "billion laughs" alias bombs
+
+
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+class _Budget:
+    """Counts constructed values and tracks the nodes being built (to catch recursive aliases)."""
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.active: set[int] = set()
 
 
 @dataclass(frozen=True)
@@ -44,14 +57,46 @@ class Document:
         return Location(self.source, self.line_of(path), path_to_str(path) or None)
 
 
-def _construct(node: yaml.Node, path: tuple, lines: dict, source: str, scalar_loader: yaml.SafeLoader) -> Any:
+def _construct(node: yaml.Node, path: tuple, lines: dict, source: str, scalar_loader: yaml.SafeLoader,
+               budget: _Budget | None = None) -> Any:
+    budget = budget if budget is not None else _Budget()
+    budget.nodes += 1
+    lines.setdefault(path, node.start_mark.line + 1)
+    if budget.nodes > MAX_NODES:
+        raise InputError(f"more than {MAX_NODES} values (after expanding aliases); expected a small document",
+                         Location(source, node.start_mark.line + 1))
+    if len(path) > MAX_DEPTH:
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep; expected a shallow document",
+                         Location(source, node.start_mark.line + 1, path_to_str(path[:8]) + "..."))
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if node.tag not in _PLAIN_TAGS:
+            raise InputError(f"the YAML tag '{node.tag}' is not allowed; expected plain mappings, lists and values",
+                             Location(source, node.start_mark.line + 1, path_to_str(path) or None))
+        if id(node) in budget.active:
+            raise InputError("an alias refers to the value that contains it (a recursive anchor)",
+                             Location(source, node.start_mark.line + 1, path_to_str(path) or None))
+        budget.active.add(id(node))
+        try:
+            return _construct_collection(node, path, lines, source, scalar_loader, budget)
+        finally:
+            budget.active.discard(id(node))
+    value = scalar_loader.construct_object(node)
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        value = str(value)  # dates are not part of any of our formats; keep the text
+    return value
+
+
+def _construct_collection(node: yaml.Node, path: tuple, lines: dict, source: str, scalar_loader: yaml.SafeLoader,
+                          budget: _Budget) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise InputError("YAML merge keys (<<) are not supported", Location(source, key_node.start_mark.line + 1))
-            key = _construct(key_node, path, {}, source, scalar_loader)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError("a mapping key must be a plain value", Location(source, key_node.start_mark.line + 1, path_to_str(path) or None))
+            key = _construct(key_node, path, {}, source, scalar_loader, budget)
             if isinstance(key, (dict, list)):
                 raise InputError("a mapping key must be a plain value", Location(source, key_node.start_mark.line + 1, path_to_str(path) or None))
             if key in out:
@@ -61,14 +106,9 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str, scalar_lo
                     Location(source, key_node.start_mark.line + 1, path_to_str(path + (key,))),
                 )
             lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, path + (key,), lines, source, scalar_loader)
+            out[key] = _construct(value_node, path + (key,), lines, source, scalar_loader, budget)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path + (i,), lines, source, scalar_loader) for i, item in enumerate(node.value)]
-    value = scalar_loader.construct_object(node)
-    if node.tag == "tag:yaml.org,2002:timestamp":
-        value = str(value)  # dates are not part of any of our formats; keep the text
-    return value
+    return [_construct(item, path + (i,), lines, source, scalar_loader, budget) for i, item in enumerate(node.value)]
 
 
 def parse_text(text: str, source: str) -> Document:
@@ -77,6 +117,8 @@ def parse_text(text: str, source: str) -> Document:
         return _parse_json(text, source)
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:
+        raise InputError(f"nested too deeply; expected a shallow document (at most {MAX_DEPTH} levels)", Location(source)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -110,7 +152,21 @@ def _parse_json(text: str, source: str) -> Document:
         data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", Location(source, exc.lineno)) from None
+    except RecursionError:
+        raise InputError(f"nested too deeply; expected a shallow document (at most {MAX_DEPTH} levels)", Location(source)) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(f"nested more than {MAX_DEPTH} levels deep; expected a shallow document", Location(source))
     return Document(data, source, {})
+
+
+def _depth(data: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(data, dict):
+        return max((_depth(v, level + 1) for v in data.values()), default=level + 1)
+    if isinstance(data, list):
+        return max((_depth(v, level + 1) for v in data), default=level + 1)
+    return level
 
 
 def read_document(path: str | os.PathLike) -> Document:

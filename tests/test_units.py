@@ -1,0 +1,140 @@
+"""Unit conversion (patient-state.md, Labs table) and physiological plausibility."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.errors import InputError
+from advisor.grading import grade_labs
+from advisor.units import ANALYTES, accepted_units, to_canonical
+from tests.conftest import advise, state_of
+
+TAKING = {"status": "taking", "dose_mg": 400}
+
+# (analyte, value, unit, canonical value): every accepted unit of the spec table.
+CONVERSIONS = [
+    ("alt", 50, "U/L", 50), ("alt", 50, "IU/L", 50), ("alt", 1.0, "ukat/L", 60), ("alt", 0.1, "ukat/L", 6),
+    ("ast", 2.5, "ukat/L", 150), ("ast", 33, "IU/L", 33),
+    ("alp", 2.0, "ukat/L", 120), ("alp", 95, "IU/L", 95),
+    ("ggt", 0.5, "ukat/L", 30), ("ggt", 70, "IU/L", 70),
+    ("bilirubin_total", 17.1, "umol/L", 1.0), ("bilirubin_total", 51.3, "umol/L", 3.0), ("bilirubin_total", 1.2, "mg/dL", 1.2),
+    ("bilirubin_direct", 8.55, "umol/L", 0.5),
+    ("anc", 1200, "/uL", 1.2), ("anc", 150, "cells/uL", 0.15), ("anc", 1500, "/mm3", 1.5),
+    ("anc", 1.2, "K/uL", 1.2), ("anc", 1.2, "10^3/uL", 1.2), ("anc", 1.2, "10^9/L", 1.2),
+    ("wbc", 4500, "/uL", 4.5), ("wbc", 4500, "cells/uL", 4.5), ("wbc", 4500, "/mm3", 4.5), ("wbc", 4.5, "K/uL", 4.5),
+    ("eosinophils", 1250, "/uL", 1.25), ("eosinophils", 1250, "cells/uL", 1.25), ("eosinophils", 1.25, "10^3/uL", 1.25),
+    ("lymphocytes", 900, "/mm3", 0.9), ("lymphocytes", 0.9, "K/uL", 0.9),
+    ("platelets", 184000, "/uL", 184), ("platelets", 184, "K/uL", 184), ("platelets", 184, "10^3/uL", 184),
+    ("hemoglobin", 138, "g/L", 13.8), ("hemoglobin", 8, "mmol/L", 12.888), ("hemoglobin", 13.8, "g/dL", 13.8),
+    ("creatinine", 88.4, "umol/L", 1.0), ("creatinine", 176.8, "umol/L", 2.0),
+    ("albumin", 40, "g/L", 4.0), ("albumin", 3.5, "g/dL", 3.5),
+    ("inr", 1.5, "ratio", 1.5),
+    ("temperature_c", 100.4, "degF", 38.0), ("temperature_c", 101.3, "degF", 38.5), ("temperature_c", 37.2, "Cel", 37.2),
+]
+
+
+@pytest.mark.parametrize(("analyte", "value", "unit", "canonical"), CONVERSIONS)
+def test_accepted_unit_converts_exactly(analyte, value, unit, canonical):
+    """Each accepted unit converts to the canonical unit with the spec's exact factor."""
+    assert to_canonical(analyte, value, unit) == canonical
+
+
+@pytest.mark.parametrize(("analyte", "value", "unit", "canonical"), CONVERSIONS)
+def test_conversion_applies_when_grading(analyte, value, unit, canonical):
+    """The graded lab carries the converted value in the canonical unit."""
+    lab = grade_labs(state_of({"imatinib": TAKING, "labs": {analyte: {"value": value, "unit": unit}}})).lab(analyte)
+    assert (lab.value, lab.unit) == (canonical, ANALYTES[analyte].canonical)
+
+
+def test_spec_unit_table_is_the_accepted_set():
+    """The accepted units are exactly those the spec lists (platelets take no cells/uL or /mm3)."""
+    counts = ["10^9/L", "/uL", "cells/uL", "/mm3", "K/uL", "10^3/uL"]
+    expected = {
+        "alt": ["U/L", "IU/L", "ukat/L"], "ast": ["U/L", "IU/L", "ukat/L"], "alp": ["U/L", "IU/L", "ukat/L"],
+        "ggt": ["U/L", "IU/L", "ukat/L"], "bilirubin_total": ["mg/dL", "umol/L"], "bilirubin_direct": ["mg/dL", "umol/L"],
+        "anc": counts, "wbc": counts, "eosinophils": counts, "lymphocytes": counts,
+        "platelets": ["10^9/L", "/uL", "K/uL", "10^3/uL"], "hemoglobin": ["g/dL", "g/L", "mmol/L"],
+        "creatinine": ["mg/dL", "umol/L"], "albumin": ["g/dL", "g/L"], "inr": ["ratio"], "temperature_c": ["Cel", "degF"],
+    }
+    assert {k: accepted_units(k) for k in ANALYTES} == expected
+
+
+def test_reference_limits_are_converted_with_the_value():
+    """uln, lln and baseline are read in the value's unit: bilirubin 51.3 umol/L with ULN 17.1 umol/L is 3 x ULN."""
+    lab = grade_labs(state_of({"imatinib": TAKING, "labs": {
+        "bilirubin_total": {"value": 51.3, "unit": "umol/L", "uln": 17.1, "baseline": 8.55}}})).lab("bilirubin_total")
+    assert (lab.value, lab.uln, lab.baseline, lab.x_uln) == (3.0, 1.0, 0.5, 3.0)
+
+
+def test_converted_value_is_graded_at_the_boundary():
+    """ANC 1000 /uL is 1.0 x 10^9/L: grade 2, not grade 3 (the '<' threshold is strict)."""
+    grading = grade_labs(state_of({"imatinib": TAKING, "labs": {"anc": {"value": 1000, "unit": "/uL"}}}))
+    assert grading.grade_of("neutrophil_count_decreased").grade == 2
+
+
+def test_conversion_is_shown_in_the_trace():
+    """A converted lab adds a conversion step to the trace with the factor used."""
+    advice = advise({"imatinib": TAKING, "labs": {"anc": {"value": 1200, "unit": "/uL"}}})
+    texts = [e.data["text"] for e in advice.trace if e.step == "conversion"]
+    assert texts == ["anc 1200 /uL -> 1.2 10^9/L (/ 1000)"]
+
+
+def test_missing_unit_is_read_as_canonical_and_said():
+    """A lab with no unit is read in the canonical unit, and the trace says so."""
+    lab = grade_labs(state_of({"imatinib": TAKING, "labs": {"hemoglobin": {"value": 9.5}}})).lab("hemoglobin")
+    assert lab.conversion == "hemoglobin: no unit given, read as g/dL"
+
+
+def _load_error(labs: dict) -> InputError:
+    with pytest.raises(InputError) as info:
+        state_of({"imatinib": TAKING, "labs": labs})
+    return info.value
+
+
+@pytest.mark.parametrize("analyte", sorted(ANALYTES))
+def test_unknown_unit_names_the_accepted_ones(analyte):
+    """A unit outside the table is an error that names every accepted unit for that analyte."""
+    err = _load_error({analyte: {"value": 1.0, "unit": "furlongs"}})
+    assert err.location.path == f"labs.{analyte}.unit"
+    assert err.message == f"unit 'furlongs' is not accepted for {analyte}; accepted: {', '.join(accepted_units(analyte))}"
+
+
+def test_unit_is_case_sensitive():
+    """'K/ul' is not 'K/uL': units are matched exactly, not guessed."""
+    err = _load_error({"anc": {"value": 1.0, "unit": "K/ul"}})
+    assert "unit 'K/ul' is not accepted for anc" in err.message
+
+
+@pytest.mark.parametrize("unit", ["cells/uL", "/mm3"])
+def test_platelets_reject_count_units_outside_the_table(unit):
+    """Platelets accept /uL, K/uL and 10^3/uL but not the other cell-count spellings."""
+    err = _load_error({"platelets": {"value": 150000, "unit": unit}})
+    assert err.message.endswith("accepted: 10^9/L, /uL, K/uL, 10^3/uL")
+
+
+@pytest.mark.parametrize(("labs", "path", "text"), [
+    ({"anc": {"value": -1}}, "labs.anc.value", "anc -1.0 10^9/L is outside what is physiologically possible (0-500 10^9/L)"),
+    ({"platelets": {"value": -5, "unit": "/uL"}}, "labs.platelets.value", "platelets -5.0 /uL is outside what is physiologically possible"),
+    ({"alt": {"value": 10_000_000}}, "labs.alt.value", "alt 10000000.0 U/L is outside what is physiologically possible (0-100000 U/L)"),
+    ({"temperature_c": {"value": 60}}, "labs.temperature_c.value", "temperature_c 60.0 Cel is outside what is physiologically possible (25-45 Cel)"),
+    ({"temperature_c": {"value": 140, "unit": "degF"}}, "labs.temperature_c.value", "temperature_c 140.0 degF is outside what is physiologically possible (25-45 Cel)"),
+    ({"hemoglobin": {"value": 400, "unit": "g/dL"}}, "labs.hemoglobin.value", "hemoglobin 400.0 g/dL is outside what is physiologically possible"),
+])
+def test_implausible_value_is_rejected_not_graded(labs, path, text):
+    """Physiologically impossible values are input errors naming the lab, its value and the possible range."""
+    err = _load_error(labs)
+    assert err.location.path == path
+    assert err.message.startswith(text), err.message
+    assert err.message.endswith("check the value and unit")
+
+
+def test_plausible_value_in_another_unit_is_accepted():
+    """A value impossible in the canonical unit but fine in its own (hemoglobin 138 g/L) is accepted."""
+    state = state_of({"imatinib": TAKING, "labs": {"hemoglobin": {"value": 138, "unit": "g/L"}}})
+    assert state.labs["hemoglobin"].value == 138
+
+
+def test_lln_must_be_below_uln():
+    """An LLN at or above the ULN is rejected with both values."""
+    err = _load_error({"anc": {"value": 1.0, "lln": 9, "uln": 8}})
+    assert (err.location.path, err.message) == ("labs.anc.lln", "anc: lln (9.0) must be below uln (8.0)")

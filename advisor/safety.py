@@ -16,7 +16,7 @@ from typing import Any
 from . import vocab
 from .advice import Recommendation, TraceEvent
 from .dosing import DoseContext
-from .facts import Fact
+from .facts import Fact, ladder_level
 from .rulebook import Rulebook
 
 SAFETY_RULE = "safety-layer"
@@ -57,44 +57,27 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
 
     taking = status == "taking"
     allowed = vocab.DOSING_WHILE_TAKING if taking else vocab.DOSING_WHILE_OFF
-    current_mg = dose_mg
 
-    # 1. Make every dosing candidate fit the status and the ladder.
+    # 1. Make every dosing candidate fit the ladder and the status. Directions are judged on
+    # ladder levels, not nominal mg: 100 mg every other day is below 100 mg daily.
     fitted: list[Recommendation] = []
+    cur = ctx.current
     for r in candidates:
         if r.kind != "dosing":
             fitted.append(r)
             continue
-        new = r
-        if new.action not in allowed:
-            if taking and new.action == "rechallenge_imatinib":
-                mapped = "reduce_dose" if _dose_of(new) < (current_mg or 0) else "continue_imatinib"
-            elif not taking and new.action in ("continue_imatinib", "reduce_dose", "escalate_dose"):
-                mapped = "rechallenge_imatinib" if status == "interrupted" or new.action != "continue_imatinib" else "interrupt_imatinib"
+        new = _on_ladder(r, ctx, rulebook, note)
+        lvl = _level(new, ctx)
+        if taking:
+            new = _fit_while_taking(new, lvl, cur, ctx, note)
+        elif new.action in ("continue_imatinib", "reduce_dose", "escalate_dose"):
+            if status == "interrupted" or new.action != "continue_imatinib":
+                params = ctx.dose(lvl) if lvl is not None else (ctx.dose(cur) if cur is not None else {})
+                mapped = replace(new, action="rechallenge_imatinib", params=params)
             else:
-                mapped = "interrupt_imatinib"
-            params = {k: v for k, v in new.params.items() if k in vocab.ACTIONS[mapped].params}
-            note("status", f"{new.action} from {new.rule} does not apply while imatinib is {status}; read as {mapped}", rule=new.rule)
-            new = replace(new, action=mapped, params=params)
-        if "dose_mg" in new.params:
-            mg = new.params["dose_mg"]
-            if mg > rulebook.max_mg:
-                note("dose_cap", f"{new.rule}: {mg} mg/d is above {rulebook.max_mg} mg/d; capped", rule=new.rule)
-                new = replace(new, params={**new.params, **ctx.dose(len(ctx.ladder) - 1)})
-            elif (mg, new.params.get("schedule", "daily")) not in ctx.ladder and (mg, "daily") not in ctx.ladder:
-                lower = max((i for i, (m, _) in enumerate(ctx.ladder) if m <= mg), default=0)
-                note("dose_ladder", f"{new.rule}: {mg} mg/d is not on the ladder; {ctx.ladder[lower][0]} mg/d used", rule=new.rule)
-                new = replace(new, params={**new.params, **ctx.dose(lower)})
-        if taking and current_mg and new.action == "escalate_dose" and _dose_of(new) <= current_mg:
-            note("direction", f"{new.rule}: escalation to {new.params.get('dose_mg')} mg/d is not above the current {current_mg} mg/d; read as continue", rule=new.rule)
-            new = replace(new, action="continue_imatinib", params=ctx.dose(ctx.current) if ctx.current is not None else {})
-        if taking and current_mg and new.action == "reduce_dose" and _dose_of(new) >= current_mg and new.params.get("schedule") != "every_other_day":
-            if ctx.current is not None and ctx.current == 0:
-                note("floor", f"{new.rule}: no lower dose than {current_mg} mg on the ladder; hold instead", rule=new.rule)
-                new = replace(new, action="interrupt_imatinib", params={"until": "the clinician reviews: already at the lowest dose"})
-            else:
-                note("direction", f"{new.rule}: reduction to {new.params.get('dose_mg')} mg/d is not below {current_mg} mg/d; read as continue", rule=new.rule)
-                new = replace(new, action="continue_imatinib", params=ctx.dose(ctx.current) if ctx.current is not None else {})
+                mapped = replace(new, action="interrupt_imatinib", params={"until": "the clinician decides"})
+            note("status", f"{new.action} from {new.rule} does not apply while imatinib is {status}; read as {mapped.action}", rule=new.rule)
+            new = mapped
         fitted.append(new)
 
     # 2. Exactly one dosing decision: precedence, then the lowest dose.
@@ -161,3 +144,53 @@ def _merge_same_action(first: Recommendation, other: Recommendation) -> Recommen
     also = tuple(dict.fromkeys(first.also_from + (other.rule,) + other.also_from))
     return replace(first, params=params, also_from=tuple(a for a in also if a != first.rule),
                    evidence=tuple(dict.fromkeys(first.evidence + other.evidence)))
+
+
+def _level(r: Recommendation, ctx: DoseContext) -> int | None:
+    mg = r.params.get("dose_mg")
+    if mg is None:
+        return None
+    return ladder_level(mg, r.params.get("schedule", "daily"), ctx.ladder)
+
+
+def _on_ladder(r: Recommendation, ctx: DoseContext, rulebook: Rulebook, note) -> Recommendation:
+    """Cap at the top of the ladder, snap an off-ladder dose down, use the ladder's schedule."""
+    mg = r.params.get("dose_mg")
+    if mg is None:
+        return r
+    if mg > rulebook.max_mg:
+        note("dose_cap", f"{r.rule}: {mg} mg/d is above {rulebook.max_mg} mg/d; capped", rule=r.rule)
+        return replace(r, params={**r.params, **ctx.dose(len(ctx.ladder) - 1)})
+    lvl = _level(r, ctx)
+    if lvl is None:
+        per_day = mg / 2 if r.params.get("schedule") == "every_other_day" else mg
+        lvl = max((i for i, (m, s) in enumerate(ctx.ladder) if (m / 2 if s == "every_other_day" else m) <= per_day), default=0)
+        note("dose_ladder", f"{r.rule}: {mg} mg/d is not on the ladder; {ctx.ladder[lvl][0]} mg/d used", rule=r.rule)
+    return replace(r, params={**r.params, **ctx.dose(lvl)})
+
+
+def _fit_while_taking(r: Recommendation, lvl: int | None, cur: int | None, ctx: DoseContext, note) -> Recommendation:
+    """While taking: restart means a dose change; continue means the current dose; directions hold."""
+    keep = ctx.dose(cur) if cur is not None else {}
+    if lvl is None or cur is None:
+        if r.action == "rechallenge_imatinib":
+            note("status", f"rechallenge_imatinib from {r.rule} does not apply while imatinib is taken; read as continue_imatinib", rule=r.rule)
+            return replace(r, action="continue_imatinib", params=keep)
+        return r
+    if r.action == "rechallenge_imatinib":
+        mapped = "reduce_dose" if lvl < cur else "escalate_dose" if lvl > cur else "continue_imatinib"
+        note("status", f"rechallenge_imatinib from {r.rule} does not apply while imatinib is taken; read as {mapped}", rule=r.rule)
+        return replace(r, action=mapped, params={k: v for k, v in r.params.items() if k in ("dose_mg", "schedule")})
+    if r.action == "continue_imatinib" and lvl != cur:
+        note("direction", f"{r.rule}: continue means the current dose; {ctx.ladder[cur][0]} mg kept, not {r.params['dose_mg']} mg", rule=r.rule)
+        return replace(r, params=keep)
+    if r.action == "escalate_dose" and lvl <= cur:
+        note("direction", f"{r.rule}: escalation to {r.params['dose_mg']} mg is not above the current dose; read as continue", rule=r.rule)
+        return replace(r, action="continue_imatinib", params=keep)
+    if r.action == "reduce_dose" and lvl >= cur:
+        if cur == 0:
+            note("floor", f"{r.rule}: no dose below the bottom of the ladder; hold instead", rule=r.rule)
+            return replace(r, action="interrupt_imatinib", params={"until": "the clinician reviews: already at the lowest dose"})
+        note("direction", f"{r.rule}: reduction to {r.params['dose_mg']} mg is not below the current dose; read as continue", rule=r.rule)
+        return replace(r, action="continue_imatinib", params=keep)
+    return r

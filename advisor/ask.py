@@ -24,9 +24,9 @@ from rich.markup import escape
 from . import vocab
 from .atomic import write_text_atomic
 from .errors import AdvisorError, InputError
-from .grading import _FALL, _RISE, DEFAULT_LLN, DEFAULT_ULN
+from .grading import DEFAULT_LLN, DEFAULT_ULN, FALLING_ANALYTES, RISING_ANALYTES
 from .state import (LADDER_DOSES, AdverseEvent, Comedication, HistoryItem, Imatinib, Patient, PatientState,
-                    Response, _friendly, state_from_data, state_to_data)
+                    Response, friendly_message, state_from_data, state_to_data)
 from .units import ANALYTES
 from .yamlio import Document
 
@@ -97,8 +97,8 @@ LAB_LABELS = {"alt": "ALT", "ast": "AST", "alp": "ALP", "ggt": "GGT", "anc": "AN
 UNIT_ALIASES = {"c": "Cel", "°c": "Cel", "degc": "Cel", "f": "degF", "°f": "degF", "x10^9/l": "10^9/L", "g/l": "g/L"}
 # Reference limits asked for each analyte: ULN for rising tests, LLN for falling counts,
 # baseline where CTCAE v5 grades against an abnormal baseline (liver tests).
-RISING = tuple(_RISE) + ("eosinophils",)
-FALLING = tuple(_FALL)
+RISING = RISING_ANALYTES + ("eosinophils",)
+FALLING = FALLING_ANALYTES
 BASELINE = ("alt", "ast", "alp", "bilirubin_total")
 _LAB_FIELDS = ("uln", "lln", "baseline")
 
@@ -166,7 +166,7 @@ def check_fields(model: type[BaseModel], data: Data, field: str | None) -> None:
                 continue
             if field is None and err["type"] == "missing":
                 continue
-            raise ValueError(_friendly(err, {})) from None
+            raise ValueError(friendly_message(err, {})) from None
 
 
 def check_lab(key: str, lab: Data) -> None:

@@ -30,6 +30,8 @@ _FALL = {
     "wbc": ("white_blood_cell_decreased", (3.0, 2.0, 1.0)),
     "hemoglobin": ("anemia", (10.0, 8.0)),  # grade 4 (life-threatening) is clinical, not a lab value
 }
+RISING_ANALYTES = tuple(_RISE)  # graded on multiples of ULN (or of an abnormal baseline)
+FALLING_ANALYTES = tuple(_FALL)  # graded below LLN and absolute thresholds
 LAB_TERMS = {k: v[0] for k, v in _RISE.items()} | {k: v[0] for k, v in _FALL.items()} | {"eosinophils": "eosinophilia"}
 FEBRILE_C = 38.3
 FEBRILE_SUSTAINED_C = 38.0

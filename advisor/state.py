@@ -52,7 +52,12 @@ def _allows_bool(ann: Any) -> bool:
 
 def _term(value: str) -> str:
     if value not in vocab.AE_TERMS:
-        raise ValueError(f"unknown adverse event term '{value}'{vocab.suggest(value, vocab.AE_TERMS)}")
+        hint = vocab.suggest(value, vocab.AE_TERMS)
+        if not hint:  # 'rash' is too short for a close match: offer the terms that contain it
+            words = [w for w in str(value).lower().replace("-", "_").split("_") if len(w) >= 3]
+            near = [t for t in vocab.AE_TERMS if any(w in t for w in words)][:5]
+            hint = f" (did you mean {', '.join(repr(t) for t in near)}?)" if near else ""
+        raise ValueError(f"unknown adverse event term '{value}'{hint}; the terms are CTCAE v5 names in snake_case")
     return value
 
 
@@ -171,7 +176,7 @@ class PatientState(_Strict):
         return v
 
 
-def _friendly(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
+def friendly_message(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
     kind = err["type"]
     msg = err["msg"]
     loc = tuple(err["loc"])
@@ -230,7 +235,7 @@ def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseMod
         full = base + rel
         where = doc.location(full)
         first_loc = first_loc or where
-        friendly = _friendly(err, {k: v for k, v in index.items()} | _wildcard(index, rel))
+        friendly = friendly_message(err, {k: v for k, v in index.items()} | _wildcard(index, rel))
         first_msg = first_msg if first_msg is not None else friendly
         problems.append(f"{where}: {friendly}")
     if len(problems) == 1:

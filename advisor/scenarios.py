@@ -15,6 +15,7 @@ from .state import PatientState, state_from_data
 from .yamlio import Document, expect_mapping, read_document
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+STEP_KEYS = ("id", "day", "summary", "state", "expect", "deviation")
 EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
 
 
@@ -202,8 +203,8 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
         if not isinstance(raw, dict):
             raise InputError("each step must be a mapping with id, state and expect", doc.location(path))
         for k in raw:
-            if k not in ("id", "day", "summary", "state", "expect", "deviation"):
-                raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('id', 'day', 'summary', 'state', 'expect', 'deviation'))}", doc.location(path + (k,)))
+            if k not in STEP_KEYS:
+                raise InputError(f"unknown key '{k}'{vocab.suggest(k, STEP_KEYS)}; expected one of: {', '.join(STEP_KEYS)}", doc.location(path + (k,)))
         sid = raw.get("id")
         if not isinstance(sid, str) or not sid:
             raise InputError("each step needs an id", doc.location(path))
@@ -230,29 +231,15 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
 
 def check_step(step: Step, advice) -> tuple[str, ...]:
     """What differs between the advice and the step's expectation (empty when it matches)."""
-    problems = []
-    actions = advice.actions()
-    for a in step.expect.actions:
-        if a not in actions:
-            problems.append(f"expected {a}, not recommended")
-    for a in step.expect.not_:
-        if a in actions:
-            problems.append(f"{a} recommended but forbidden")
-    if step.expect.dose_mg is not None:
-        got = advice.dosing.params.get("dose_mg")
-        if got != step.expect.dose_mg:
-            problems.append(f"dose {got} mg, expected {step.expect.dose_mg} mg ({advice.dosing.action})")
-    cited = advice.cited()
-    for e in step.expect.cites:
-        if e not in cited:
-            problems.append(f"evidence {e} not cited")
-    fired = set(advice.fired_rules())
-    for r in step.expect.fired:
-        if r not in fired:
-            problems.append(f"rule {r} did not fire")
-    for r in step.expect.not_fired:
-        if r in fired:
-            problems.append(f"rule {r} fired but should not")
+    ex = step.expect
+    actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
+    problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
+    problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
+    if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
+        problems.append(f"dose {advice.dosing.params.get('dose_mg')} mg, expected {ex.dose_mg} mg ({advice.dosing.action})")
+    problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
+    problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
+    problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
     return tuple(problems)
 
 
@@ -285,22 +272,60 @@ def run_scenario(scenario: Scenario, rulebook: Rulebook) -> list[StepResult]:
     return out
 
 
-def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None) -> BatchResult:
-    """Load and replay every scenario file; a file that does not load is reported, not fatal."""
+def _load_and_run(f: Path, rulebook: Rulebook) -> tuple[str | None, list[StepResult], LoadError | None]:
+    try:
+        scenario = load_scenario(f, rulebook)
+        return scenario.case_id, run_scenario(scenario, rulebook), None
+    except AdvisorError as exc:
+        return None, [], LoadError(str(f), exc.location.line, str(exc))
+
+
+_WORKER_RULEBOOK: list[Rulebook] = []
+
+
+def _worker_init(rulebook: Rulebook) -> None:
+    from . import engine
+
+    engine._CACHE.clear()  # a forked child compiles its own durable-rules ruleset
+    _WORKER_RULEBOOK[:] = [rulebook]
+
+
+def _worker_run(f: Path) -> tuple[str | None, list[StepResult], LoadError | None]:
+    return _load_and_run(f, _WORKER_RULEBOOK[0])
+
+
+def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None, workers: int = 1) -> BatchResult:
+    """Load and replay every scenario file; a file that does not load is reported, not fatal.
+
+    With workers > 1 the files are replayed in a process pool (one durable-rules host per
+    process); results come back in file order, identical to one worker.
+    """
     files, errors = find_scenario_files(paths)
     results: list[StepResult] = []
     cases: dict[str, str] = {}
-    for f in files:
-        try:
-            scenario = load_scenario(f, rulebook)
-            if scenario.case_id in cases:
-                raise InputError(f"case id '{scenario.case_id}' is already used by {cases[scenario.case_id]}", Location(str(f)))
-            cases[scenario.case_id] = str(f)
-            results.extend(run_scenario(scenario, rulebook))
-        except AdvisorError as exc:
-            errors.append(LoadError(str(f), exc.location.line, str(exc)))
-        if progress:
-            progress(f)
+    pool = None
+    if workers > 1 and len(files) > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        pool = ctx.Pool(min(workers, len(files)), initializer=_worker_init, initargs=(rulebook,))
+        outcomes = pool.imap(_worker_run, files, chunksize=max(1, min(16, len(files) // (workers * 8))))
+    else:
+        outcomes = (_load_and_run(f, rulebook) for f in files)
+    try:
+        for f, (case_id, steps, error) in zip(files, outcomes):
+            if error is not None:
+                errors.append(error)
+            elif case_id in cases:
+                errors.append(LoadError(str(f), None, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}", Location(str(f))))))
+            else:
+                cases[str(case_id)] = str(f)
+                results.extend(steps)
+            if progress:
+                progress(f)
+    finally:
+        if pool is not None:
+            pool.terminate()
     coverage: dict[str, int] = {r.id: 0 for r in rulebook.rules}
     for r in results:
         for rule_id in r.fired:

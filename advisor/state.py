@@ -61,6 +61,12 @@ def _term(value: str) -> str:
     return value
 
 
+def _on_ladder(value: int | None) -> int | None:
+    if value is not None and value not in LADDER_DOSES:
+        raise ValueError(f"{value} mg is not on the imatinib dose ladder; expected one of {', '.join(map(str, LADDER_DOSES))} (mg per day)")
+    return value
+
+
 class Patient(_Strict):
     age: int | None = Field(None, ge=0, le=120)
     sex: Sex | None = None
@@ -73,12 +79,7 @@ class Imatinib(_Strict):
     schedule: Schedule = "daily"
     days_interrupted: int | None = Field(None, ge=0, le=36500)
 
-    @field_validator("dose_mg")
-    @classmethod
-    def _on_ladder(cls, v: int | None) -> int | None:
-        if v is not None and v not in LADDER_DOSES:
-            raise ValueError(f"{v} mg is not on the imatinib dose ladder; expected one of {', '.join(map(str, LADDER_DOSES))} (mg per day)")
-        return v
+    _check_dose = field_validator("dose_mg")(_on_ladder)
 
     @model_validator(mode="after")
     def _coherent(self) -> "Imatinib":
@@ -145,12 +146,7 @@ class HistoryItem(_Strict):
 
     _check_term = field_validator("term")(_term)
 
-    @field_validator("dose_mg")
-    @classmethod
-    def _on_ladder(cls, v: int | None) -> int | None:
-        if v is not None and v not in LADDER_DOSES:
-            raise ValueError(f"{v} mg is not on the imatinib dose ladder; expected one of {', '.join(map(str, LADDER_DOSES))}")
-        return v
+    _check_dose = field_validator("dose_mg")(_on_ladder)
 
 
 class PatientState(_Strict):

@@ -86,7 +86,7 @@ def test_several_problems_are_all_reported(tmp_path):
     ("imatinib: {status: taking, dose_mg: lots}\n", "imatinib.dose_mg",
      "input should be a valid integer, unable to parse string as an integer (got 'lots')"),
     ("imatinib: {status: taking, dose_mg: 400}\nhistory: [{term: diarrhea, dose_mg: 250}]\n", "history[0].dose_mg",
-     "250 mg is not on the imatinib dose ladder; expected one of 100, 200, 300, 400, 600, 800"),
+     "250 mg is not on the imatinib dose ladder; expected one of 100, 200, 300, 400, 600, 800 (mg per day)"),
 ])
 def test_imatinib_and_dose_errors(tmp_path, text, path, message):
     """Dose and status errors name the field and what is expected."""

@@ -110,8 +110,12 @@ class Pattern:
     any_of: tuple[tuple[Test, ...], ...] = ()  # met when any one group has all its tests met
 
     def to_durable(self) -> dict:
+        # `$or` tests go after the others: durable-rules ignores a join test (a Ref) that comes
+        # after an `$or` in the same pattern (reproduced; found by tests/test_reference.py).
+        tests = [t.to_durable() for t in self.tests]
         parts: list[dict] = [{"type": self.fact_type}]
-        parts.extend(t.to_durable() for t in self.tests)
+        parts.extend(t for t in tests if "$or" not in t)
+        parts.extend(t for t in tests if "$or" in t)
         if self.any_of:
             groups = [{"$and": [t.to_durable() for t in g]} if len(g) > 1 else g[0].to_durable() for g in self.any_of]
             parts.append({"$or": groups} if len(groups) > 1 else groups[0])

@@ -28,7 +28,20 @@ def get_rulebook(path: str | os.PathLike | None = None) -> Rulebook:
     return _cached_rulebook(p, mtime)
 
 
-def evaluate(state: PatientState, rulebook: Rulebook) -> Advice:
+BACKENDS = ("durable", "reference")
+_INDEX: dict[str, tuple[dict, dict[str, int]]] = {}
+
+
+def _index(rulebook: Rulebook) -> tuple[dict, dict[str, int]]:
+    """Rules by id and their rulebook order, built once per rulebook (not per state: O(rules))."""
+    key = rulebook.sha256 + rulebook.id
+    if key not in _INDEX:
+        _INDEX[key] = ({r.id: r for r in rulebook.rules}, {r.id: i for i, r in enumerate(rulebook.rules)})
+    return _INDEX[key]
+
+
+def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") -> Advice:
+    """The advice for one state; backend 'reference' runs the pure-Python evaluator (advisor.reference)."""
     grading = grade_labs(state)
     facts, fact_warnings = build_facts(state, grading, rulebook.ladder, rulebook.standard_mg)
     trace: list[TraceEvent] = []
@@ -41,14 +54,21 @@ def evaluate(state: PatientState, rulebook: Rulebook) -> Advice:
     for g in grading.grades:
         trace.append(TraceEvent("grade", {"term": g.term, "grade": g.grade, "from": g.basis}))
 
-    firings = engine.run(rulebook, facts)
+    if backend == "durable":
+        firings = engine.run(rulebook, facts)
+    elif backend == "reference":
+        from . import reference
+
+        firings = reference.run(rulebook, facts)
+    else:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
 
     im = state.imatinib
     ctx = DoseContext.of(rulebook, im.dose_mg, im.schedule)
-    rule_order = {r.id: i for i, r in enumerate(rulebook.rules)}
+    by_id, rule_order = _index(rulebook)
     candidates: list[Recommendation] = []
     for f in firings:
-        rule = rulebook.rule(f.rule_id)
+        rule = by_id.get(f.rule_id)
         assert rule is not None
         recs = []
         for t in rule.recommends:
@@ -63,7 +83,9 @@ def evaluate(state: PatientState, rulebook: Rulebook) -> Advice:
 
     result = safety.apply(candidates, facts, rulebook, ctx, im.status, im.dose_mg, im.schedule, rule_order)
     trace.extend(result.events)
-    trace.append(TraceEvent("final", {"recommendations": [{"action": r.action, "rule": r.rule} for r in result.recommendations]}))
+    trace.append(TraceEvent("final", {"recommendations": [
+        {"action": r.action, "params": r.params, "rule": r.rule, "also_from": list(r.also_from), "evidence": list(r.evidence)}
+        for r in result.recommendations]}))
     derived = tuple(Derived(g.term, g.grade, g.basis) for g in grading.grades)
     warnings = tuple(dict.fromkeys(grading.warnings + tuple(fact_warnings) + result.warnings))
     titles = {e: rulebook.evidence[e].title for r in result.recommendations for e in r.evidence if e in rulebook.evidence}

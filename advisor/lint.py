@@ -60,6 +60,10 @@ CHECKS: dict[str, Check] = {c.name: c for c in [
 ]}
 
 
+# Problems the loader itself refuses: a rulebook with any of them cannot be used at all.
+LOAD_CHECKS = frozenset({"format", "unknown-evidence", "duplicate-id", "missing-description", "missing-rationale"})
+
+
 @dataclass(frozen=True)
 class LintResult:
     problems: tuple[LintProblem, ...]
@@ -75,6 +79,9 @@ class LintResult:
 
     @property
     def exit_code(self) -> int:
+        """2: a rulebook would not even load (bad input, as for evaluate); 1: lint errors; 0: clean."""
+        if any(p.check in LOAD_CHECKS for p in self.problems):
+            return 2
         return 1 if self.errors else 0
 
     def to_json(self) -> dict:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import yaml
 import re
 from pathlib import Path
 
@@ -74,10 +76,10 @@ def test_unreadable_file_is_one_problem(tmp_path):
     assert p.severity == ERROR and p.file == str(broken)
 
 
-def test_cli_prints_yamllint_style_and_exits_1_on_errors():
-    """`file:line: [severity] message (check)` on stdout, exit 1 when there is an error."""
+def test_cli_prints_yamllint_style_and_exits_2_when_a_rulebook_does_not_load():
+    """`file:line: [severity] message (check)` on stdout; exit 2 when a rulebook would not even load."""
     res = CliRunner().invoke(app, ["rules", "lint", str(SEEDED / "seeded.yaml"), str(SEEDED / "clean.yaml")])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     lines = res.stdout.strip().splitlines()
     assert lines and all(re.match(r"^\S+:\d+: \[(error|warning)\] .+ \([a-z-]+\)$", line) for line in lines)
 
@@ -94,3 +96,18 @@ def test_cli_default_is_the_bundled_rulebook():
     """Without arguments the bundled rulebook is linted."""
     res = CliRunner().invoke(app, ["rules", "lint"])
     assert res.exit_code == 0, res.stdout
+
+
+def test_cli_exits_1_on_lint_only_errors(tmp_path):
+    """A rulebook that loads but has a rule that can never fire: exit 1, not 2."""
+    text = (SEEDED / "clean.yaml").read_text()
+    rb = yaml.safe_load(text)
+    rule = dict(rb["rules"][0])
+    rule["id"] = "never-fires"
+    rule["when"] = [{"ae": {"grade": {"gte": 3, "lte": 2}}}]
+    rb["rules"].append(rule)
+    f = tmp_path / "lint-only.yaml"
+    f.write_text(yaml.safe_dump(rb, sort_keys=False))
+    res = CliRunner().invoke(app, ["rules", "lint", str(f)])
+    assert res.exit_code == 1, res.stdout
+    assert "(never-fires)" in res.stdout or "never" in res.stdout

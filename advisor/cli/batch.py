@@ -17,6 +17,7 @@ def batch(
     junit: Path = typer.Option(None, "--junit", help="Also write JUnit XML to this file."),
     coverage: bool = typer.Option(False, "--coverage", help="Report how many steps fired each rule."),
     rulebook: Path = RULEBOOK_OPT,
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Replay files in N processes (same results, same order)."),
 ) -> None:
     """Replay scenario files step by step; exit 0 all passed, 1 a step failed, 2 a file did not load."""
 
@@ -27,7 +28,7 @@ def batch(
 
         rb = get_rulebook(rulebook)
         with progress_for(paths, enabled=not json_out) as tick:
-            result = run_batch(list(paths), rb, progress=tick)
+            result = run_batch(list(paths), rb, progress=tick, workers=workers)
         emit_batch(result, json_out=json_out, junit=junit, coverage=coverage)
         return result.exit_code
 

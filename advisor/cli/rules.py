@@ -129,7 +129,7 @@ def lint_rules(
     paths: list[Path] = typer.Argument(None, help="Rulebook files (default: the bundled rulebook)."),
     json_out: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
 ) -> None:
-    """Report every problem as file:line: [severity] message (check); exit 1 on errors."""
+    """Report every problem as file:line: [severity] message (check); exit 2 if a rulebook does not load, 1 on other errors."""
 
     def body() -> int:
         from ..lint import lint

@@ -222,7 +222,7 @@ def main() -> int:
         res["rss_kb"] = {"error": str(exc)[:200]}
 
     # 6. cold start
-    example = Path("/work/shared/spec/example-state.yaml")
+    example = ROOT.parent / "shared" / "spec" / "example-state.yaml"  # the spec example, beside the repo
     if not example.is_file():
         example = ROOT / "examples" / "neutropenia-grade2.yaml"
     creps = 3 if args.quick else 7

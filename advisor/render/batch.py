@@ -65,7 +65,8 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         table.add_column(col)
     style = {"pass": "green", "fail": "bold red", "deviation": "yellow"}
     for r in result.results:
-        detail = "; ".join(r.problems) if r.problems else (r.deviation or "")
+        # The table shows the deviation's first sentence; --json and --junit carry all of it.
+        detail = "; ".join(r.problems) if r.problems else (r.deviation or "").split("; ")[0].split(". ")[0]
         table.add_row(r.case, r.step, f"[{style[r.result]}]{r.result}[/]", detail)
     console.print(table)
     for e in result.load_errors:

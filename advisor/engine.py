@@ -12,7 +12,7 @@ fired even when the negating fact was in the same batch.
 
 from __future__ import annotations
 
-import json
+import orjson
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,12 @@ from .facts import Fact
 from .rulebook import Rulebook
 
 SID = "0"
+
+
+def _dumps(value: Any) -> str:
+    # orjson: facts go in and matches come out of the C core as JSON text on every state;
+    # the stdlib codec was a third of the wrapper's time (benchmarks/RESULTS.md).
+    return orjson.dumps(value).decode()
 MAX_FIRINGS = 5000  # a rulebook whose rules keep asserting facts for each other would loop
 
 
@@ -55,7 +61,7 @@ class _Compiled:
         self.rules = {r.id: r for r in rulebook.rules}
         self.definition = compile_rulebook(rulebook)
         try:
-            self.handle = dre.create_ruleset(ruleset_name(rulebook), json.dumps(self.definition, ensure_ascii=False))
+            self.handle = dre.create_ruleset(ruleset_name(rulebook), _dumps(self.definition))
         except dre.error as exc:
             raise EngineError(f"durable-rules rejected the compiled rulebook {rulebook.id}: {exc}") from None
 
@@ -89,7 +95,7 @@ def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
     # The matched facts come back from durable-rules as JSON; we keep our own copy of each
     # fact (id, type, fields: what durable-rules returns, less the sid) and look it up by id.
     own = {f.id: {"id": f.id, "type": f.type, **f.data} for f in facts}
-    batch = json.dumps([{"sid": SID, **d} for d in own.values()] + [{"sid": SID, **SENTINEL_FACT}], ensure_ascii=False)
+    batch = _dumps([{"sid": SID, **d} for d in own.values()] + [{"sid": SID, **SENTINEL_FACT}])
     derived_json: list[str] = []
     seen: set[tuple] = set()
     clean = False
@@ -99,7 +105,7 @@ def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
         action = dre.start_action_for_state(handle, state_handle)
         while action:
             state_json, message_json = action[0], action[1]
-            message = json.loads(message_json)
+            message = orjson.loads(message_json)
             rule_id, bound = next(iter(message.items()))
             # durable-rules starts one action per satisfied branch of an `$or` (has_any, in):
             # the same rule on the same facts fires once.
@@ -117,7 +123,7 @@ def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
                     fact = {"id": f"derived-{derived_n}", "type": a.fact_type, **{k: v for k, v in fields.items() if v is not None}}
                     asserted.append(fact)
                     own[fact["id"]] = fact
-                    text = json.dumps({"sid": SID, **fact}, ensure_ascii=False)
+                    text = _dumps({"sid": SID, **fact})
                     derived_json.append(text)
                     dre.assert_fact(handle, text)  # 1 means no rule matches the new fact: legitimate
                 firings.append(Firing(len(firings), rule_id, matched, tuple(asserted)))

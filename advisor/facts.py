@@ -46,6 +46,9 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "status": enum(vocab.STATUSES), "dose_mg": FieldSpec(NUMBER), "schedule": enum(vocab.SCHEDULES),
         "days_interrupted": FieldSpec(NUMBER), "level": FieldSpec(NUMBER), "below_standard": FieldSpec(BOOL),
         "at_max": FieldSpec(BOOL),
+        # the lowest dose at which an earlier episode was grade >= 3, recurred on rechallenge
+        # or led to discontinuation: escalation rules must stay below it
+        "toxicity_ceiling_mg": FieldSpec(NUMBER),
     },
     "ae": {
         "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
@@ -129,6 +132,8 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         "level": level,
         "below_standard": (im.dose_mg < standard_mg or im.schedule == "every_other_day") if im.dose_mg else None,
         "at_max": level == len(ladder) - 1 if level is not None else None,
+        "toxicity_ceiling_mg": min((h.dose_mg for h in state.history if h.dose_mg is not None and (
+            (h.grade or 0) >= 3 or h.outcome in ("recurred_on_rechallenge", "led_to_discontinuation"))), default=None),
     })))
 
     # Adverse events: stated ones, merged with lab-derived grades for lab-based terms.

@@ -97,6 +97,7 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
             note("conflict", f"{r.action} {r.params.get('dose_mg', '')} from {r.rule} set aside for {chosen.action} "
                  f"{chosen.params.get('dose_mg', '')} from {chosen.rule} ({why})".replace("  ", " "),
                  kept=chosen.rule, dropped=r.rule, dropped_action=r.action)
+        chosen = _cap_titration(chosen, dosing, ctx, note)
     else:
         no_rule = True
         fb = rulebook.fallback
@@ -194,3 +195,30 @@ def _fit_while_taking(r: Recommendation, lvl: int | None, cur: int | None, ctx: 
         note("direction", f"{r.rule}: reduction to {r.params['dose_mg']} mg is not below the current dose; read as continue", rule=r.rule)
         return replace(r, action="continue_imatinib", params=keep)
     return r
+
+
+def _ceiling(r: Recommendation, ctx: DoseContext) -> int | None:
+    """The highest ladder level a restart plan reaches (its dose or its last titration step)."""
+    levels = [_level(r, ctx)] + [ladder_level(t["dose_mg"], t.get("schedule", "daily"), ctx.ladder) for t in r.params.get("titration", [])]
+    levels = [lvl for lvl in levels if lvl is not None]
+    return max(levels) if levels else None
+
+
+def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], ctx: DoseContext, note) -> Recommendation:
+    """A winning restart plan may not climb above the ceiling of another restart it set aside.
+
+    After hepatotoxicity the label caps the dose one level lower; a skin plan that wins on a
+    lower start dose must not step back up past that cap.
+    """
+    if chosen.action != "rechallenge_imatinib" or not chosen.params.get("titration"):
+        return chosen
+    ceilings = [c for r in candidates if r is not chosen and r.action == "rechallenge_imatinib" and (c := _ceiling(r, ctx)) is not None]
+    if not ceilings:
+        return chosen
+    cap = min(ceilings)
+    steps = chosen.params["titration"]
+    kept = [t for t in steps if (ladder_level(t["dose_mg"], t.get("schedule", "daily"), ctx.ladder) or 0) <= cap]
+    if len(kept) == len(steps):
+        return chosen
+    note("titration_cap", f"the step-up plan of {chosen.rule} stops at {ctx.ladder[cap][0]} mg/d, the ceiling of another restart rule", rule=chosen.rule)
+    return replace(chosen, params={**chosen.params, "titration": kept})

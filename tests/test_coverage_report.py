@@ -36,7 +36,7 @@ steps:
       imatinib: {status: interrupted, days_interrupted: 14}
       labs: {anc: {value: 1.7, unit: 10^9/L}}
     expect:
-      fired: [heme-recovered-resume]
+      fired: [heme-counts-recovered-resume]
       not_fired: [heme-withhold]
 """
 
@@ -75,7 +75,7 @@ def test_coverage_counts_steps_per_rule_and_lists_every_rule(scenario_dir, ruleb
     """Coverage has every rule of the rulebook, counting steps (not firings) per rule."""
     result = run_batch([scenario_dir], rulebook)
     assert list(result.coverage) == [r.id for r in rulebook.rules]
-    assert result.coverage["heme-withhold"] == 1 and result.coverage["heme-recovered-resume"] == 1
+    assert result.coverage["heme-withhold"] == 1 and result.coverage["heme-counts-recovered-resume"] == 1
     fired_somewhere = {rule for r in result.results for rule in r.fired}
     assert set(result.never_fired) == {r.id for r in rulebook.rules} - fired_somewhere
     cs = result.coverage_summary

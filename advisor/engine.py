@@ -28,7 +28,12 @@ SID = "0"
 def _dumps(value: Any) -> str:
     # orjson: facts go in and matches come out of the C core as JSON text on every state;
     # the stdlib codec was a third of the wrapper's time (benchmarks/RESULTS.md).
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError as exc:
+        raise EngineError(f"a fact or rule value cannot be passed to durable-rules: {exc}") from None
+
+
 MAX_FIRINGS = 5000  # a rulebook whose rules keep asserting facts for each other would loop
 
 

@@ -60,6 +60,9 @@ def matches(rule: Rule, by_type: dict[str, list[dict]], must_include: dict | Non
             return
         p = patterns[i]
         for fact in by_type.get(p.fact_type, ()):
+            # as in durable-rules, one fact fills at most one pattern of a rule
+            if any(fact is other for other in bound.values()):
+                continue
             if p.matches(fact, bound):
                 bound[p.binding] = fact
                 walk(i + 1, bound, used or fact is must_include)

@@ -25,6 +25,7 @@ AREAS = ("hepatic", "hematologic", "skin", "fluid", "musculoskeletal", "gastroin
          "renal", "general", "hypersensitivity", "response", "interactions", "dosing")
 LADDER_BASES = ("current", "standard", "max", "lowest")
 MAX_RULES = 4000  # durable-rules fails above 4,096 rules
+MAX_NUMBER = 1e15  # facts cross into the C core as JSON; larger integers do not fit 64 bits
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,8 @@ def _check_value(spec: FieldSpec, value: Any, where: str) -> str | None:
     if spec.kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return f"{where} expects a number, got {value!r}"
+        if not -MAX_NUMBER <= value <= MAX_NUMBER or value != value:
+            return f"{where}: {value!r} is outside the numbers a condition can compare (|x| <= {MAX_NUMBER:.0e})"
     elif spec.kind == "bool":
         if not isinstance(value, bool):
             return f"{where} expects true or false, got {value!r}"

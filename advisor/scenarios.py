@@ -189,6 +189,8 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
         if k not in ("id", "title", "evidence"):
             raise InputError(f"unknown key '{k}' in case; expected id, title, evidence", doc.location(("case", k)))
     evidence = case.get("evidence")
+    if evidence is not None and not isinstance(evidence, str):
+        raise InputError(f"case.evidence must be one evidence id (text), got {type(evidence).__name__} {evidence!r}", doc.location(("case", "evidence")))
     if evidence is not None and evidence not in rulebook.evidence:
         raise InputError(f"unknown evidence id '{evidence}'{vocab.suggest(evidence, rulebook.evidence)}", doc.location(("case", "evidence")))
     steps_raw = data.get("steps")
@@ -278,6 +280,8 @@ def _load_and_run(f: Path, rulebook: Rulebook) -> tuple[str | None, list[StepRes
         return scenario.case_id, run_scenario(scenario, rulebook), None
     except AdvisorError as exc:
         return None, [], LoadError(str(f), exc.location.line, str(exc))
+    except Exception as exc:  # a bug must not stop the other files of a long batch
+        return None, [], LoadError(str(f), None, f"{f}: internal error (a bug in the advisor): {type(exc).__name__}: {exc}")
 
 
 _WORKER_RULEBOOK: list[Rulebook] = []

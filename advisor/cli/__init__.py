@@ -52,6 +52,17 @@ def guarded(fn: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except OSError as exc:  # writing the output failed (disk full, closed device)
+        if STATE["debug"]:
+            raise
+        typer.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:  # a bug: still one clear line, never a traceback without --debug
+        if STATE["debug"]:
+            raise
+        typer.echo(f"internal error (a bug in the advisor, not in your input): {type(exc).__name__}: {exc}; "
+                   "rerun with --debug for the traceback", err=True)
+        raise typer.Exit(3) from None
     raise typer.Exit(code or 0)
 
 

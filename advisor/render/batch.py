@@ -68,7 +68,8 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         # The table shows the deviation's first sentence; --json and --junit carry all of it.
         detail = "; ".join(r.problems) if r.problems else (r.deviation or "").split("; ")[0].split(". ")[0]
         table.add_row(r.case, r.step, f"[{style[r.result]}]{r.result}[/]", detail)
-    console.print(table)
+    if result.results:
+        console.print(table)
     for e in result.load_errors:
         console.print(f"[bold red]load error[/] {e.message}")
     if coverage and result.coverage:
@@ -83,5 +84,8 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         if cs["never_fired"]:
             console.print("never fired by any scenario step: " + ", ".join(cs["never_fired"]))
     s = result.summary
-    console.print(f"{s['files']} files, {s['steps']} steps: {s['passed']} passed, {s['failed']} failed, "
-                  f"{s['deviations']} deviations, {s['errors']} load errors")
+    def n(count: int, word: str) -> str:
+        return f"{count} {word}" + ("" if count == 1 else "s")
+
+    console.print(f"{n(s['files'], 'file')}, {n(s['steps'], 'step')}: {s['passed']} passed, {s['failed']} failed, "
+                  f"{n(s['deviations'], 'deviation')}, {n(s['errors'], 'load error')}")

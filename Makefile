@@ -24,6 +24,9 @@ test: $(STAMP)
 	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml > /dev/null
 	$(BIN)/python -m pytest
 
+lint: $(STAMP)
+	$(BIN)/advisor rules lint rulebooks/*.yaml
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

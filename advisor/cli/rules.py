@@ -112,7 +112,7 @@ def show_rule(
             return 0
         con = Console()
         con.rule(f"{detail['id']}  ({detail['source']})")
-        con.print(Syntax(detail["written"], "yaml", theme="ansi_dark", background_color="default"))
+        con.print(Syntax(detail["written"], "yaml", theme="ansi_dark", background_color="default", word_wrap=True))
         con.rule("compiled (durable-rules)")
         con.print(Syntax(json.dumps(detail["compiled"], indent=2, ensure_ascii=False), "json", theme="ansi_dark", background_color="default"))
         con.rule("evidence")
@@ -218,7 +218,8 @@ def _render_matrix(m, gaps_only: bool) -> None:
                         row.append(f"[bold red]GAP[/] [dim]{_MARK.get(c.action, c.action)}[/]")
                     else:
                         over = f" [yellow]+{len(c.overlap)}[/]" if c.overlap else ""
-                        row.append(f"{c.rule} [dim]{_MARK.get(c.action, c.action)}[/]{over}")
+                        # the action letter first: a narrow terminal cuts the rule id, not the decision
+                        row.append(f"[bold]{_MARK.get(c.action, c.action)}[/] {c.rule}{over}")
                 table.add_row(t, *row)
             con.print(table)
         con.print("[dim]C continue, R reduce, E escalate, I interrupt, D discontinue, RC rechallenge, S sunitinib; "

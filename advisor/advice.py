@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import DISCLAIMER, vocab
@@ -93,8 +93,3 @@ class Advice:
         if with_trace:
             out["trace"] = [e.to_json() for e in self.trace]
         return out
-
-
-def plain(obj: Any) -> Any:
-    """Dataclasses to JSON-able data (for reporters)."""
-    return asdict(obj)

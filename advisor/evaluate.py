@@ -81,7 +81,7 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
             "recommended": [{"action": r.action, "params": r.params} for r in recs],
         }))
 
-    result = safety.apply(candidates, facts, rulebook, ctx, im.status, im.dose_mg, im.schedule, rule_order)
+    result = safety.apply(candidates, facts, rulebook, ctx, im.status, rule_order)
     trace.extend(result.events)
     trace.append(TraceEvent("final", {"recommendations": [
         {"action": r.action, "params": r.params, "rule": r.rule, "also_from": list(r.also_from), "evidence": list(r.evidence)}

@@ -48,7 +48,7 @@ def unresolved_severe(facts: list[Fact]) -> list[str]:
 
 
 def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Rulebook, ctx: DoseContext,
-          status: str, dose_mg: int | None, schedule: str, rule_order: dict[str, int]) -> SafetyResult:
+          status: str, rule_order: dict[str, int]) -> SafetyResult:
     events: list[TraceEvent] = []
     warnings: list[str] = []
 
@@ -56,7 +56,6 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
         events.append(TraceEvent("safety", {"resolution": kind, "text": text, **data}))
 
     taking = status == "taking"
-    allowed = vocab.DOSING_WHILE_TAKING if taking else vocab.DOSING_WHILE_OFF
 
     # 1. Make every dosing candidate fit the ladder and the status. Directions are judged on
     # ladder levels, not nominal mg: 100 mg every other day is below 100 mg daily.

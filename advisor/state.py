@@ -252,7 +252,7 @@ def _wildcard(index: dict, rel: tuple) -> dict:
     if generic in index:
         out[parent] = index[generic]
     if len(generic) == 2 and generic[0] == "labs":
-        out[parent] = index.get(("labs",), []) if False else list(Lab.model_fields)
+        out[parent] = list(Lab.model_fields)
     return out
 
 

@@ -26,7 +26,7 @@ def apply(state_data: dict, candidates: list[Recommendation], rulebook):
     im = state.imatinib
     ctx = DoseContext.of(rulebook, im.dose_mg, im.schedule)
     order = {c.rule: i for i, c in enumerate(candidates)}
-    return safety.apply(candidates, facts, rulebook, ctx, im.status, im.dose_mg, im.schedule, order)
+    return safety.apply(candidates, facts, rulebook, ctx, im.status, order)
 
 
 def dosing(result) -> list[Recommendation]:

@@ -35,7 +35,7 @@ def _rec_line(r: Recommendation, titles: dict[str, str]) -> Text:
     if r.params:
         t.append(f"  ({_params(r.params)})")
     t.append(f"\n  {r.rationale}", style="")
-    t.append(f"\n  evidence: {', '.join(r.evidence)}", style="cyan")
+    t.append("\n  evidence: " + "; ".join(f"{e} ({titles[e]})" if e in titles else e for e in r.evidence), style="cyan")
     t.append(f"   rule: {r.rule}" + (f" (+ {', '.join(r.also_from)})" if r.also_from else ""), style="dim")
     return t
 

@@ -63,7 +63,7 @@ class _Compiled:
 
         self.dre = dre
         self.rulebook = rulebook
-        self.rules = {r.id: r for r in rulebook.rules}
+        self.rules = rulebook.by_id
         self.definition = compile_rulebook(rulebook)
         try:
             self.handle = dre.create_ruleset(ruleset_name(rulebook), _dumps(self.definition))

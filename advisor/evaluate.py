@@ -29,17 +29,6 @@ def get_rulebook(path: str | os.PathLike | None = None) -> Rulebook:
 
 
 BACKENDS = ("durable", "reference")
-_INDEX: dict[str, tuple[dict, dict[str, int]]] = {}
-
-
-def _index(rulebook: Rulebook) -> tuple[dict, dict[str, int]]:
-    """Rules by id and their rulebook order, built once per rulebook (not per state: O(rules))."""
-    key = rulebook.sha256 + rulebook.id
-    if key not in _INDEX:
-        _INDEX[key] = ({r.id: r for r in rulebook.rules}, {r.id: i for i, r in enumerate(rulebook.rules)})
-    return _INDEX[key]
-
-
 def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") -> Advice:
     """The advice for one state; backend 'reference' runs the pure-Python evaluator (advisor.reference)."""
     grading = grade_labs(state)
@@ -65,7 +54,7 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
 
     im = state.imatinib
     ctx = DoseContext.of(rulebook, im.dose_mg, im.schedule)
-    by_id, rule_order = _index(rulebook)
+    by_id, rule_order = rulebook.by_id, rulebook.order
     candidates: list[Recommendation] = []
     for f in firings:
         rule = by_id.get(f.rule_id)

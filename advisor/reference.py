@@ -29,7 +29,7 @@ class _Plan:
 
     def __init__(self, rulebook: Rulebook):
         self.rules = rulebook.rules
-        self.order = {r.id: i for i, r in enumerate(rulebook.rules)}
+        self.order = rulebook.order
         self.by_type: dict[str, list[Rule]] = {}
         for r in rulebook.rules:
             for t in dict.fromkeys(p.fact_type for p in r.patterns):

@@ -86,8 +86,13 @@ class Rulebook:
     safety_hold: RecommendationTemplate  # when the safety layer must hold imatinib
     rules: tuple[Rule, ...]
 
+    def __post_init__(self) -> None:
+        # Built once per loaded rulebook: the per-state paths look rules up by id and order.
+        object.__setattr__(self, "by_id", {r.id: r for r in self.rules})
+        object.__setattr__(self, "order", {r.id: i for i, r in enumerate(self.rules)})
+
     def rule(self, rule_id: str) -> Rule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+        return self.by_id.get(rule_id)
 
     @property
     def max_mg(self) -> int:

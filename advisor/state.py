@@ -15,22 +15,19 @@ from .yamlio import Document, expect_mapping, read_document
 
 LADDER_DOSES = (100, 200, 300, 400, 600, 800)
 
-Sex = Literal["male", "female", "other"]
-Indication = Literal["adjuvant", "neoadjuvant", "metastatic", "unresectable"]
-Risk = Literal["low", "intermediate", "high"]
-Mutation = Literal["kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown"]
-Status = Literal["taking", "interrupted", "discontinued", "not_started"]
-Schedule = Literal["daily", "twice_daily", "every_other_day"]
-Trend = Literal["new", "worsening", "stable", "improving", "resolved"]
-Outcome = Literal["resolved", "resolved_on_steroids", "recurred_on_rechallenge", "led_to_discontinuation"]
-ResponseStatus = Literal["complete_response", "partial_response", "stable_disease", "progressive_disease", "no_evidence_of_disease", "not_assessed"]
-Progression = Literal["none", "limited", "generalized"]
-Criteria = Literal["recist_1_1", "choi", "pet", "clinical"]
-ComedClass = Literal[
-    "systemic_corticosteroid", "topical_corticosteroid", "antihistamine", "diuretic", "antibiotic",
-    "g_csf", "analgesic", "antiemetic", "antidiarrheal", "ursodeoxycholic_acid",
-    "cyp3a4_inducer", "cyp3a4_inhibitor", "other",
-]
+# The closed vocabularies live in vocab.py; the models take their types from there.
+Sex = Literal[vocab.SEXES]  # type: ignore[valid-type]
+Indication = Literal[vocab.INDICATIONS]  # type: ignore[valid-type]
+Risk = Literal[vocab.RISKS]  # type: ignore[valid-type]
+Mutation = Literal[vocab.MUTATIONS]  # type: ignore[valid-type]
+Status = Literal[vocab.STATUSES]  # type: ignore[valid-type]
+Schedule = Literal[vocab.SCHEDULES]  # type: ignore[valid-type]
+Trend = Literal[vocab.TRENDS]  # type: ignore[valid-type]
+Outcome = Literal[vocab.OUTCOMES]  # type: ignore[valid-type]
+ResponseStatus = Literal[vocab.RESPONSE_STATUSES]  # type: ignore[valid-type]
+Progression = Literal[vocab.PROGRESSIONS]  # type: ignore[valid-type]
+Criteria = Literal[vocab.CRITERIA]  # type: ignore[valid-type]
+ComedClass = Literal[vocab.COMED_CLASSES]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 

@@ -583,16 +583,13 @@ def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
 
 
 def _read_text(path: str | os.PathLike) -> str:
-    p = Path(path)
-    if not p.is_file():
-        raise RulebookError("no such rulebook file", Location(str(path)))
+    from .errors import InputError
+    from .yamlio import read_text
+
     try:
-        text = p.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulebookError(f"cannot read the rulebook: {exc}", Location(str(path))) from None
-    if "\x00" in text:
-        raise RulebookError("binary data (a NUL byte); expected a YAML rulebook", Location(str(path)))
-    return text
+        return read_text(path, "a YAML rulebook")
+    except InputError as exc:
+        raise RulebookError(exc.message, exc.location) from None
 
 
 def load_rulebook(path: str | os.PathLike) -> Rulebook:

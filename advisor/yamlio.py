@@ -169,14 +169,14 @@ def _depth(data: Any, level: int = 0) -> int:
     return level
 
 
-def read_document(path: str | os.PathLike) -> Document:
-    """Read a file as a Document; every failure is an InputError naming the file."""
+def read_text(path: str | os.PathLike, what: str = "a YAML or JSON") -> str:
+    """A text file's content; every failure is an InputError naming the file."""
     p = Path(path)
     source = str(path)
     if not p.exists():
         raise InputError("no such file", Location(source))
     if p.is_dir():
-        raise InputError("is a folder; expected a YAML or JSON file", Location(source))
+        raise InputError(f"is a folder; expected {what} file", Location(source))
     try:
         raw = p.read_bytes()
     except OSError as exc:
@@ -184,12 +184,16 @@ def read_document(path: str | os.PathLike) -> Document:
     if len(raw) > MAX_BYTES:
         raise InputError(f"the file is {len(raw)} bytes; at most {MAX_BYTES} are read", Location(source))
     if b"\x00" in raw:
-        raise InputError("binary data (a NUL byte); expected a YAML or JSON text file", Location(source))
+        raise InputError(f"binary data (a NUL byte); expected {what} text file", Location(source))
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); expected a YAML or JSON text file", Location(source)) from None
-    return parse_text(text, source)
+        raise InputError(f"not UTF-8 text (byte {exc.start}); expected {what} text file", Location(source)) from None
+
+
+def read_document(path: str | os.PathLike) -> Document:
+    """Read a file as a Document; every failure is an InputError naming the file."""
+    return parse_text(read_text(path), str(path))
 
 
 def expect_mapping(doc: Document, what: str) -> dict:

@@ -21,7 +21,7 @@ demo: $(STAMP)
 # then the whole test suite.
 test: $(STAMP)
 	$(BIN)/advisor rules lint rulebooks/*.yaml
-	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml > /dev/null
+	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml examples/vignettes/ > /dev/null
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

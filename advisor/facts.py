@@ -153,7 +153,8 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
                 )
         elif lab is not None:  # febrile neutropenia: the lab shows it, the clinician may judge it life-threatening
             grade, source = max(ae.grade, lab.grade), "stated_and_lab"
-        active = trend != "resolved" and grade >= 1
+        # a grade 5 (fatal) event is recorded, not treated: only grades 1-4 are active
+        active = trend != "resolved" and 1 <= grade <= 4
         facts.append(Fact(f"ae-{i}", "ae", {
             "term": ae.term, "area": vocab.AE_TERMS[ae.term], "grade": grade, "stated_grade": ae.grade,
             "worst_grade": max(grade, ae.grade), "trend": trend, "active": active, "recurrence": ae.recurrence,

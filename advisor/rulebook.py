@@ -397,7 +397,10 @@ class _Loader:
             if op not in OPS:
                 self.probs.add(path, f"unknown test '{op}'{vocab.suggest(op, OPS)}; expected one of {', '.join(OPS)}", rid)
                 continue
-            ref = _parse_ref(value) if op in ("eq", "ne", "gt", "gte", "lt", "lte") and isinstance(value, str) and fspec.kind == "number" else None
+            # 'binding.field' is a join: ordering tests on numbers, equality on any plain field
+            # (no vocabulary value contains a dot, so a join is never mistaken for a value)
+            joinable = (op in ("gt", "gte", "lt", "lte") and fspec.kind == "number") or (op in ("eq", "ne") and fspec.kind != "list")
+            ref = _parse_ref(value) if joinable and isinstance(value, str) else None
             if ref:
                 b, f = ref
                 if b not in bindings:

@@ -228,7 +228,7 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
             raise InputError("deviation must say, in words, why the team departed from the rule", doc.location(path + ("deviation",)))
         steps.append(Step(sid, day, raw.get("summary"), state, _expect(raw.get("expect"), doc, path + ("expect",), rulebook),
                           deviation, doc.line_of(path)))
-    return Scenario(str(path), case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
+    return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
 
 
 def check_step(step: Step, advice) -> tuple[str, ...]:

@@ -84,3 +84,13 @@ def test_failing_expectation_is_reported_with_what_differed(tmp_path: Path, rule
     assert "expected continue_imatinib, not recommended" in row.problems
     assert any("expected 300 mg" in p for p in row.problems)
     assert result.exit_code == 1
+
+
+def test_batch_results_name_the_scenario_file(rulebook):
+    """Each result, in JSON and JUnit, names the file its step came from."""
+    from advisor.render.batch import junit_xml
+
+    f = ROOT / "scenarios" / "bone-edema-adjuvant.yaml"
+    result = run_batch([f], rulebook)
+    assert {r["file"] for r in result.to_json()["results"]} == {str(f)}
+    assert f'file="{f}"' in junit_xml(result)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -671,3 +672,44 @@ def state_yaml(state: PatientState) -> str:
 
 def save_state(path: Any, state: PatientState) -> None:
     write_text_atomic(path, state_yaml(state))
+
+
+def consult(io: IO, rulebook, *, start: PatientState | None = None, save: Path | None = None, show_trace: bool = False,
+            default_name: str | None = None, show_advice: Callable[[Any], None], show_tree: Callable[[Any], None]) -> PatientState:
+    """The whole consultation: interview, advice, trace on request, save on request.
+
+    Rendering is the caller's (show_advice, show_tree); everything asked goes through io.
+    """
+    from .evaluate import evaluate
+
+    state = interview(io, start)
+    advice = evaluate(state, rulebook)
+    show_advice(advice)
+    a = Asker(io)
+    if show_trace or a.yes("trace?", "Show the trace (which rules fired, and why)?", False):
+        show_tree(advice)
+    if save is not None:
+        save_state(save, state)
+        io.say(f"Saved the state to {save}; `advisor evaluate {save}` gives the same advice.")
+    elif a.yes("save?", "Save the state as a YAML file?", False):
+        save_interactively(a, state, default_name or "patient-state.yaml")
+    return state
+
+
+def save_interactively(a: Asker, state: PatientState, default: str) -> None:
+    """Ask for a file name until the state is written (a folder or a refused overwrite asks again)."""
+    while True:
+        name = a.value("save.path", "File name", str, default=default, required=True)
+        path = Path(name).expanduser()
+        if path.is_dir():
+            a.io.say(f"  [red]✗ {path} is a folder; give a file name[/red]")
+            continue
+        if path.exists() and not a.yes("save.overwrite", f"{path} exists; overwrite it?", False):
+            continue
+        try:
+            save_state(path, state)
+        except (AdvisorError, OSError) as exc:
+            a.io.say(f"  [red]✗ could not write {path}: {getattr(exc, 'message', exc)}[/red]")
+            continue
+        a.io.say(f"Saved to {path}; `advisor evaluate {path}` gives the same advice.")
+        return

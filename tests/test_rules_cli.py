@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from advisor import vocab
 from advisor.cli import app
-from advisor.cli.rules import rule_detail, rule_rows
+from advisor.catalog import rule_detail, rule_rows
 from advisor.compiler import compile_rule
 from advisor.coverage_matrix import applicable, cell_state, coverage_matrix, evaluate_cell
 from advisor.evaluate import evaluate

@@ -83,35 +83,25 @@ def ask(
         from .. import DISCLAIMER
         from rich.markup import escape
 
-        from ..ask import HELP, Asker, interview, save_state
-        from ..errors import InputError
-        from ..evaluate import evaluate, get_rulebook
+        from ..ask import HELP, consult
+        from ..errors import InputError, Location
+        from ..evaluate import get_rulebook
         from ..render.console import print_advice, trace_tree
         from ..state import load_state
 
         rb = get_rulebook(rulebook)  # fail on a broken rulebook or --from file before asking anything
         start = load_state(from_) if from_ else None
         if save is not None and not (save.parent if str(save.parent) else Path(".")).is_dir():
-            raise InputError("the folder to save into does not exist", None)
+            raise InputError("the folder to save into does not exist", Location(str(save)))
         console = Console()
-        io = TerminalIO(console)
+        console.print(f"[italic]{DISCLAIMER}[/italic]")
+        console.print(f"[dim]{escape(HELP)}[/dim]")
+        if start is not None:
+            console.print(f"Starting from {from_}.")
         try:
-            console.print(f"[italic]{DISCLAIMER}[/italic]")
-            console.print(f"[dim]{escape(HELP)}[/dim]")
-            if start is not None:
-                console.print(f"Starting from {from_}.")
-            state = interview(io, start)
-            advice = evaluate(state, rb)
-            console.print()
-            print_advice(advice, console=console)
-            a = Asker(io)
-            if trace or a.yes("trace?", "Show the trace (which rules fired, and why)?", False):
-                console.print(trace_tree(advice))
-            if save is not None:
-                save_state(save, state)
-                console.print(f"Saved the state to {save}; `advisor evaluate {save}` gives the same advice.")
-            elif a.yes("save?", "Save the state as a YAML file?", False):
-                _save_interactively(a, state, from_)
+            consult(TerminalIO(console), rb, start=start, save=save, show_trace=trace, default_name=str(from_) if from_ else None,
+                    show_advice=lambda advice: (console.print(), print_advice(advice, console=console)),
+                    show_tree=lambda advice: console.print(trace_tree(advice)))
         except KeyboardInterrupt:
             print(file=sys.stderr)
             typer.echo("interrupted: nothing was saved", err=True)
@@ -119,25 +109,3 @@ def ask(
         return 0
 
     guarded(body)
-
-
-def _save_interactively(a, state, from_: Path | None) -> None:
-    from ..ask import save_state
-    from ..errors import AdvisorError
-
-    default = str(from_) if from_ else "patient-state.yaml"
-    while True:
-        name = a.value("save.path", "File name", str, default=default, required=True)
-        path = Path(name).expanduser()
-        if path.is_dir():
-            a.io.say(f"  [red]✗ {path} is a folder; give a file name[/red]")
-            continue
-        if path.exists() and not a.yes("save.overwrite", f"{path} exists; overwrite it?", False):
-            continue
-        try:
-            save_state(path, state)
-        except (AdvisorError, OSError) as exc:
-            a.io.say(f"  [red]✗ could not write {path}: {getattr(exc, 'message', exc)}[/red]")
-            continue
-        a.io.say(f"Saved to {path}; `advisor evaluate {path}` gives the same advice.")
-        return

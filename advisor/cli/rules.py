@@ -9,57 +9,11 @@ from typing import Any
 import typer
 
 from . import app, guarded
+from ..catalog import rule_detail, rule_rows
 from .commands import RULEBOOK_OPT
 
 rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-
-
-def _dosing(rule) -> list[str]:
-    from .. import vocab
-
-    return [t.action for t in rule.recommends if t.action in vocab.DOSING_ACTIONS]
-
-
-def rule_rows(rulebook) -> list[dict[str, Any]]:
-    """One row per rule, in rulebook order (what `rules list --json` prints)."""
-    return [{"id": r.id, "area": r.area, "priority": r.priority, "line": r.line, "description": r.description,
-             "actions": [t.action for t in r.recommends], "asserts": [a.fact_type for a in r.asserts],
-             "evidence": list(dict.fromkeys(e for t in r.recommends for e in t.evidence))} for r in rulebook.rules]
-
-
-def rule_detail(rulebook, rule_id: str) -> dict[str, Any]:
-    """The rule as written, its compiled durable-rules form and its evidence in full."""
-    from .. import vocab
-    from ..compiler import compile_rule
-    from ..errors import InputError
-
-    rule = rulebook.rule(rule_id)
-    if rule is None:
-        raise InputError(f"no rule '{rule_id}' in {rulebook.source}{vocab.suggest(rule_id, [r.id for r in rulebook.rules])}")
-    evidence = {}
-    for e in dict.fromkeys(e for t in rule.recommends for e in t.evidence):
-        ev = rulebook.evidence.get(e)
-        if ev:
-            evidence[e] = {"title": ev.title, "kind": ev.kind, "citation": ev.citation, **({"url": ev.url} if ev.url else {})}
-    return {"id": rule.id, "source": f"{rule.source}:{rule.line}", "written": _as_written(rulebook, rule),
-            "compiled": {rule.id: compile_rule(rule)}, "evidence": evidence}
-
-
-def _as_written(rulebook, rule) -> str:
-    """The rule's lines in the file, up to the next rule (trailing comments and blanks dropped)."""
-    try:
-        lines = Path(rulebook.source).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        import yaml
-
-        return yaml.safe_dump([rule.raw], sort_keys=False, allow_unicode=True)
-    starts = sorted(r.line for r in rulebook.rules if r.line)
-    end = next((s for s in starts if s > rule.line), len(lines) + 1)
-    block = lines[rule.line - 1:end - 1]
-    while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
-        block.pop()
-    return "\n".join(block) + "\n"
 
 
 @rules_app.command("list")

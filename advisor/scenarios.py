@@ -179,6 +179,9 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     doc = read_document(path)
     data = expect_mapping(doc, "a scenario with case, patient and steps")
+    if "steps" not in data and "imatinib" in data:
+        raise InputError("this looks like a patient state, not a scenario (it has 'imatinib' and no 'steps'); "
+                         f"use `advisor evaluate {doc.source}`", Location(doc.source, 1))
     for k in data:
         if k not in ("case", "patient", "steps"):
             raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('case', 'patient', 'steps'))}; expected case, patient, steps", doc.location((k,)))

@@ -97,6 +97,7 @@ FINDINGS: dict[str, str] = {
     "bone_metastasis_excluded": "imaging excludes bone metastasis",
     "no_recurrence_on_ct": "CT shows no tumour recurrence or progression",
     "pet_low_uptake": "FDG-PET shows low uptake (SUVmax < 2.5) in the lesions",
+    "ct_density_decrease": "lesion CT attenuation fell by 15 % or more (a Choi response)",
     "trough_below_1100": "imatinib trough (Cmin) below 1100 ng/mL",
     "hepatic_encephalopathy": "encephalopathy with liver injury",
 }

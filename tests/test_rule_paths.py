@@ -96,3 +96,47 @@ def test_rule_decides_as_clinical_reference_says(rule, state, dosing, dose, incl
     for action in includes:
         assert action in advice.actions(), (action, advice.actions())
     assert all(r.evidence for r in advice.recommendations)
+
+
+REVIEW_CASES = [
+    # (state, expected dosing, dose or None, actions that must be present, actions that must be absent)
+    pytest.param({"indication": "metastatic", "imatinib": T400, "findings": ["ct_density_decrease"],
+                  "response": {"status": "progressive_disease", "progression": "generalized", "criteria": "recist_1_1"}},
+                 "continue_imatinib", 400, ("tumor_assessment",), ("escalate_dose", "switch_to_sunitinib"),
+                 id="choi-density-fall-is-not-progression"),
+    pytest.param({"indication": "metastatic", "imatinib": HELD, "adverse_events": [{"term": "hepatic_failure", "grade": 4, "trend": "improving"}],
+                  "co_medications": [{"drug": "prednisolone", "dose_mg": 40, "class": "systemic_corticosteroid", "days_on": 14}]},
+                 "discontinue_imatinib", None, ("hospital_admission",), ("systemic_corticosteroid",),
+                 id="no-second-steroid-for-liver-failure-already-on-one"),
+    pytest.param({"indication": "metastatic", "imatinib": {"status": "interrupted", "dose_mg": 600, "days_interrupted": 21},
+                  "adverse_events": [{"term": "pleural_effusion", "grade": 2, "trend": "resolved", "recurrence": True}]},
+                 "rechallenge_imatinib", 400, (), (), id="recurred-effusion-restarts-lower"),
+    pytest.param({"imatinib": HELD, "adverse_events": [{"term": "hemolysis", "grade": 3, "trend": "resolved"}]},
+                 "rechallenge_imatinib", 300, ("monitor_labs",), (), id="recovered-hemolysis-restarts-lower"),
+    pytest.param({"imatinib": HELD, "adverse_events": [{"term": "pneumonitis", "grade": 3, "trend": "improving"}],
+                  "co_medications": [{"drug": "prednisolone", "dose_mg": 40, "class": "systemic_corticosteroid", "days_on": 14}]},
+                 "interrupt_imatinib", None, ("taper_corticosteroid",), ("systemic_corticosteroid",), id="steroid-taper-outside-the-liver"),
+    pytest.param({"imatinib": T400, "labs": {"bilirubin_total": {"value": 4.0, "unit": "mg/dL", "uln": 1.2},
+                                            "bilirubin_direct": {"value": 0.4, "unit": "mg/dL"}, "alt": {"value": 25, "unit": "U/L"}}},
+                 "interrupt_imatinib", None, ("monitor_labs",), ("ursodeoxycholic_acid",), id="indirect-bilirubin-above-3x-holds-and-confirms"),
+    pytest.param({"imatinib": HELD, "adverse_events": [{"term": "pneumonitis", "grade": 1, "trend": "improving"}],
+                  "history": [{"term": "pneumonitis", "grade": 3, "dose_mg": 400}]},
+                 "rechallenge_imatinib", 300, (), (), id="pneumonitis-recovered-either-encoding"),
+    pytest.param({"imatinib": T400, "adverse_events": [{"term": "rash_maculopapular", "grade": 3, "trend": "new",
+                                                        "features": ["fever", "eosinophilia", "organ_involvement"]}]},
+                 "interrupt_imatinib", None, ("hospital_admission", "dermatology_referral"), (), id="suspected-dress-with-organ-involvement"),
+    pytest.param({"imatinib": T400, "adverse_events": [{"term": "rash_maculopapular", "grade": 2, "trend": "worsening"}],
+                  "co_medications": [{"drug": "cetirizine", "class": "antihistamine", "days_on": 20}]},
+                 "continue_imatinib", 400, ("antihistamine", "topical_corticosteroid"), (), id="grade-2-rash-on-antihistamine-gets-topical-steroid"),
+]
+
+
+@pytest.mark.parametrize(("state", "dosing", "dose", "includes", "excludes"), REVIEW_CASES)
+def test_findings_of_the_unseen_case_review(state, dosing, dose, includes, excludes):
+    """Patterns an outside reviewer's case reports exposed, each answered as clinical.md says."""
+    advice = advise(state)
+    assert advice.dosing.action == dosing, (advice.dosing.action, advice.dosing.rule)
+    if dose is not None:
+        assert advice.dosing.params.get("dose_mg") == dose
+    assert set(includes) <= set(advice.actions()), advice.actions()
+    assert not set(excludes) & set(advice.actions()), advice.actions()

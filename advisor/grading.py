@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .state import PatientState
-from .units import ANALYTES, to_canonical
+from .units import ANALYTES, TYPICAL_LLN, TYPICAL_ULN, to_canonical
 
 # Typical reference limits used when the state gives none (clinical.md), canonical units.
-DEFAULT_ULN = {"alt": 40.0, "ast": 40.0, "alp": 120.0, "bilirubin_total": 1.2, "creatinine": 1.2, "eosinophils": 0.5}
-DEFAULT_LLN = {"anc": 1.5, "platelets": 150.0, "wbc": 4.0, "hemoglobin": 12.0}
+DEFAULT_ULN = TYPICAL_ULN
+DEFAULT_LLN = TYPICAL_LLN
 
 # Increased analytes: grade g when value > threshold[g-1] x reference (strict, per CTCAE ranges).
 _RISE = {
@@ -50,6 +50,7 @@ class LabValue:
     given: str  # the value as written, e.g. "1200 /uL"
     conversion: str | None  # e.g. "1200 /uL -> 1.2 10^9/L (/ 1000)"
     assumed: str | None  # e.g. "ULN for alt assumed 40 U/L"
+    unit_assumed: str | None = None  # e.g. "no unit given for alt; read as U/L"
 
     @property
     def x_uln(self) -> float | None:
@@ -101,7 +102,9 @@ def canonical_labs(state: PatientState) -> tuple[LabValue, ...]:
         if lln is None and key in DEFAULT_LLN:
             lln = DEFAULT_LLN[key]
             assumed = f"LLN for {key} assumed {_fmt(lln)} {analyte.canonical}"
-        out.append(LabValue(key, value, analyte.canonical, uln, lln, conv(lab.baseline), f"{_fmt(lab.value)} {unit}", conversion, assumed))
+        unit_assumed = f"no unit given for {key}; read as {analyte.canonical}" if lab.unit is None else None
+        out.append(LabValue(key, value, analyte.canonical, uln, lln, conv(lab.baseline), f"{_fmt(lab.value)} {unit}", conversion, assumed,
+                            unit_assumed))
     return tuple(out)
 
 
@@ -141,7 +144,7 @@ def grade_fall(analyte: str, value: float, lln: float | None) -> int:
 def grade_labs(state: PatientState) -> Grading:
     labs = canonical_labs(state)
     grades: list[DerivedGrade] = []
-    warnings: list[str] = [lab.assumed for lab in labs if lab.assumed]
+    warnings: list[str] = [w for lab in labs for w in (lab.unit_assumed, lab.assumed) if w]
     by = {lab.analyte: lab for lab in labs}
     for lab in labs:
         a = lab.analyte

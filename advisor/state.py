@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import vocab
 from .errors import InputError, Location, path_to_str
-from .units import ANALYTES, accepted_units, to_canonical
+from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, to_canonical
 from .yamlio import Document, expect_mapping, read_document
 
 LADDER_DOSES = (100, 200, 300, 400, 600, 800)
@@ -49,12 +49,7 @@ def _allows_bool(ann: Any) -> bool:
 
 def _term(value: str) -> str:
     if value not in vocab.AE_TERMS:
-        hint = vocab.suggest(value, vocab.AE_TERMS)
-        if not hint:  # 'rash' is too short for a close match: offer the terms that contain it
-            words = [w for w in str(value).lower().replace("-", "_").split("_") if len(w) >= 3]
-            near = [t for t in vocab.AE_TERMS if any(w in t for w in words)][:5]
-            hint = f" (did you mean {', '.join(repr(t) for t in near)}?)" if near else ""
-        raise ValueError(f"unknown adverse event term '{value}'{hint}; the terms are CTCAE v5 names in snake_case")
+        raise ValueError(f"unknown adverse event term '{value}'{vocab.suggest_term(value)}; the terms are CTCAE v5 names in snake_case")
     return value
 
 
@@ -113,6 +108,11 @@ class Lab(_Strict):
     uln: Finite | None = Field(None, gt=0)
     lln: Finite | None = Field(None, ge=0)
     baseline: Finite | None = Field(None, ge=0)
+
+    @field_validator("unit")
+    @classmethod
+    def _spelling(cls, v: str | None) -> str | None:
+        return normalise_unit(v) if v is not None else None
 
 
 class Comedication(_Strict):
@@ -278,6 +278,17 @@ def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
                 conv = to_canonical(key, ref_value, unit)
                 if not (lo <= conv <= hi):
                     raise InputError(f"{key} {ref} {ref_value} {unit} is outside what is possible", doc.location(path + (ref,)))
+        if key != "temperature_c":
+            factor = to_canonical(key, 1.0, unit)  # the other conversions are linear
+            for ref, typical in (("uln", TYPICAL_ULN.get(key)), ("lln", TYPICAL_LLN.get(key))):
+                ref_value = getattr(lab, ref)
+                if ref_value is None or typical is None:
+                    continue
+                if not typical / REFERENCE_SPREAD <= ref_value * factor <= typical * REFERENCE_SPREAD:
+                    raise InputError(
+                        f"{key} {ref} {ref_value:g} {unit} is implausible as a reference limit (typically about "
+                        f"{round(typical / factor, 3):g} {unit}); {ref} must be in the same unit as value",
+                        doc.location(path + (ref,)))
         if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
             raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
 

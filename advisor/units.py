@@ -73,3 +73,30 @@ def to_canonical(key: str, value: float, unit: str) -> float:
     """
     converted = ANALYTES[key].conversions[unit](value)
     return float(f"{converted:.12g}") if converted == converted else converted
+
+
+# Typical reference limits (clinical.md), canonical units: the defaults when a state gives none,
+# and the yardstick for a stated limit that looks like a unit mix-up.
+TYPICAL_ULN = {"alt": 40.0, "ast": 40.0, "alp": 120.0, "bilirubin_total": 1.2, "creatinine": 1.2, "eosinophils": 0.5}
+TYPICAL_LLN = {"anc": 1.5, "platelets": 150.0, "wbc": 4.0, "hemoglobin": 12.0}
+# A stated limit more than this factor away from the typical one is read as a unit mix-up
+# (a bilirubin in umol/L with a ULN of 1.2, an ANC in /uL with an LLN of 1.5).
+REFERENCE_SPREAD = 4.0
+
+_TEMPERATURE = {"c": "Cel", "°c": "Cel", "degc": "Cel", "cel": "Cel", "f": "degF", "°f": "degF", "degf": "degF"}
+
+
+def normalise_unit(unit: str) -> str:
+    """The accepted spelling of a unit written another common way (µ or μ for u, any case,
+    x10^9/L, °C / F); a unit that matches nothing is returned unchanged for the error."""
+    u = unit.strip().replace("µ", "u").replace("μ", "u").replace(" ", "")
+    if u.lower().startswith("x10^"):
+        u = u[1:]
+    low = u.lower()
+    if low in _TEMPERATURE:
+        return _TEMPERATURE[low]
+    for analyte in ANALYTES.values():
+        for accepted in analyte.conversions:
+            if accepted.lower() == low:
+                return accepted
+    return unit

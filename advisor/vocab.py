@@ -182,3 +182,30 @@ DOSING_PRECEDENCE = {
 def suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.5)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
+
+# Words clinicians use for events the vocabulary names otherwise: the CTCAE term to offer.
+TERM_HINTS = {
+    "rash": "rash_maculopapular", "eruption": "rash_maculopapular", "exanthem": "rash_maculopapular",
+    "dermatitis": "rash_maculopapular", "lichen": "rash_maculopapular", "psoria": "rash_maculopapular",
+    "urticaria": "rash_maculopapular", "skin": "rash_maculopapular", "itch": "pruritus",
+    "hepatitis": "alt_increased", "transaminase": "alt_increased", "liver": "alt_increased",
+    "jaundice": "blood_bilirubin_increased", "neutropeni": "neutrophil_count_decreased",
+    "thrombocytopeni": "platelet_count_decreased", "leukopeni": "white_blood_cell_decreased",
+    "oedema": "edema_limbs", "swelling": "edema_limbs", "periorbital": "edema_face", "effusion": "pleural_effusion",
+    "bleed": "gastrointestinal_hemorrhage", "haemorrhage": "gastrointestinal_hemorrhage", "cramp": "muscle_cramp",
+    "sjs": "stevens_johnson_syndrome", "dress": "drug_reaction_eosinophilia", "interstitial": "pneumonitis",
+    "kidney": "creatinine_increased", "renal": "creatinine_increased", "tired": "fatigue",
+}
+
+
+def suggest_term(value: str) -> str:
+    """' (did you mean ...?)' for an unknown adverse-event term: clinical synonyms first,
+    then near spellings, then terms sharing a word."""
+    text = str(value).lower()
+    hinted = [term for word, term in TERM_HINTS.items() if word in text]
+    close = difflib.get_close_matches(text, list(AE_TERMS), n=3, cutoff=0.5)
+    words = [w for w in text.replace("-", "_").split("_") if len(w) >= 3]
+    sharing = [t for t in AE_TERMS if any(w in t for w in words)]
+    offer = list(dict.fromkeys(hinted + close + sharing))[:3]
+    return f" (did you mean {', '.join(repr(t) for t in offer)}?)" if offer else ""

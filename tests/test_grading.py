@@ -217,7 +217,8 @@ def test_default_reference_limit_is_stated(labs, warning):
 
 
 @pytest.mark.parametrize("labs", [
-    {"alt": {"value": 50, "uln": 35}}, {"anc": {"value": 3.0, "lln": 1.8}}, {"hemoglobin": {"value": 13, "lln": 13.5}},
+    {"alt": {"value": 50, "unit": "U/L", "uln": 35}}, {"anc": {"value": 3.0, "unit": "10^9/L", "lln": 1.8}},
+    {"hemoglobin": {"value": 13, "unit": "g/dL", "lln": 13.5}},
 ])
 def test_given_reference_limit_is_not_assumed(labs):
     """When the state gives the reference limit, nothing is assumed."""

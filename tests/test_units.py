@@ -99,10 +99,13 @@ def test_unknown_unit_names_the_accepted_ones(analyte):
     assert err.message == f"unit 'furlongs' is not accepted for {analyte}; accepted: {', '.join(accepted_units(analyte))}"
 
 
-def test_unit_is_case_sensitive():
-    """'K/ul' is not 'K/uL': units are matched exactly, not guessed."""
-    err = _load_error({"anc": {"value": 1.0, "unit": "K/ul"}})
-    assert "unit 'K/ul' is not accepted for anc" in err.message
+def test_unit_spelling_is_normalised_but_never_guessed():
+    """'K/ul' is read as 'K/uL' (the same unit in another case); a unit matching none is refused."""
+    from advisor.units import normalise_unit
+
+    assert normalise_unit("K/ul") == "K/uL"
+    err = _load_error({"anc": {"value": 1.0, "unit": "K/mL"}})
+    assert "unit 'K/mL' is not accepted for anc" in err.message
 
 
 @pytest.mark.parametrize("unit", ["cells/uL", "/mm3"])
@@ -136,5 +139,5 @@ def test_plausible_value_in_another_unit_is_accepted():
 
 def test_lln_must_be_below_uln():
     """An LLN at or above the ULN is rejected with both values."""
-    err = _load_error({"anc": {"value": 1.0, "lln": 9, "uln": 8}})
-    assert (err.location.path, err.message) == ("labs.anc.lln", "anc: lln (9.0) must be below uln (8.0)")
+    err = _load_error({"anc": {"value": 1.0, "lln": 2.0, "uln": 1.8}})
+    assert (err.location.path, err.message) == ("labs.anc.lln", "anc: lln (2.0) must be below uln (1.8)")

@@ -1,0 +1,59 @@
+"""Lab input as reports write it: other spellings of units, mixed-unit reference limits, missing units."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.errors import InputError
+from advisor.grading import grade_labs
+from advisor.units import normalise_unit
+from conftest import state_of
+
+BASE = {"imatinib": {"status": "taking", "dose_mg": 400}}
+
+
+@pytest.mark.parametrize(("written", "accepted"), [
+    ("µmol/L", "umol/L"), ("μmol/L", "umol/L"), ("IU/l", "IU/L"), ("g/dl", "g/dL"), ("10^3/µL", "10^3/uL"),
+    ("x10^9/L", "10^9/L"), ("F", "degF"), ("°C", "Cel"), ("u/l", "U/L"),
+])
+def test_common_spellings_of_a_unit_are_accepted(written, accepted):
+    """A unit written with the micro sign, another case or a leading x reads as the accepted one."""
+    assert normalise_unit(written) == accepted
+
+
+def test_unknown_unit_is_left_for_the_error():
+    """A unit that matches nothing is not guessed."""
+    assert normalise_unit("furlongs") == "furlongs"
+
+
+def test_micro_sign_bilirubin_grades_like_umol():
+    """Bilirubin 60 µmol/L (ULN 20.5 µmol/L) is 2.9 x ULN: grade 2, as with 'umol/L'."""
+    state = state_of({**BASE, "labs": {"bilirubin_total": {"value": 60, "unit": "µmol/L", "uln": 20.5}}})
+    (grade,) = [g for g in grade_labs(state).grades if g.term == "blood_bilirubin_increased"]
+    assert grade.grade == 2
+
+
+@pytest.mark.parametrize(("lab", "fragment"), [
+    ({"bilirubin_total": {"value": 20, "unit": "umol/L", "uln": 1.2}}, "bilirubin_total uln 1.2 umol/L is implausible as a reference limit (typically about 20.52 umol/L)"),
+    ({"anc": {"value": 1200, "unit": "/uL", "lln": 1.5}}, "anc lln 1.5 /uL is implausible as a reference limit (typically about 1500 /uL)"),
+    ({"alt": {"value": 0.6, "unit": "ukat/L", "uln": 40}}, "alt uln 40 ukat/L is implausible as a reference limit (typically about 0.667 ukat/L)"),
+])
+def test_reference_limit_in_another_unit_system_is_refused(lab, fragment):
+    """A limit copied from the other unit system is an error naming the expected size, not a silent misgrade."""
+    with pytest.raises(InputError) as info:
+        state_of({**BASE, "labs": lab})
+    assert fragment in str(info.value)
+    assert "must be in the same unit as value" in str(info.value)
+
+
+def test_a_missing_unit_is_a_stated_assumption():
+    """A lab with no unit is read in the canonical unit and the output says so."""
+    state = state_of({**BASE, "labs": {"alt": {"value": 80}}})
+    assert "no unit given for alt; read as U/L" in grade_labs(state).warnings
+
+
+def test_lichenoid_eruption_points_to_the_rash_term():
+    """An unlisted drug eruption suggests rash_maculopapular first."""
+    with pytest.raises(InputError) as info:
+        state_of({**BASE, "adverse_events": [{"term": "lichenoid_drug_eruption", "grade": 2}]})
+    assert "did you mean 'rash_maculopapular'" in str(info.value)

@@ -49,12 +49,14 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         # the lowest dose at which an earlier episode was grade >= 3, recurred on rechallenge
         # or led to discontinuation: escalation rules must stay below it
         "toxicity_ceiling_mg": FieldSpec(NUMBER),
+        # the lowest dose at which a reaction recurred on rechallenge: step-up plans stop below it
+        "recurrence_ceiling_mg": FieldSpec(NUMBER),
     },
     "ae": {
         "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
         "stated_grade": FieldSpec(NUMBER), "worst_grade": FieldSpec(NUMBER), "trend": enum(_TRENDS),
         "active": FieldSpec(BOOL), "recurrence": FieldSpec(BOOL), "features": FieldSpec("list", tuple(vocab.FEATURES)),
-        "source": enum(("stated", "lab", "stated_and_lab")),
+        "source": enum(("stated", "lab", "stated_and_lab", "history")),
     },
     "lab": {
         "analyte": enum(ANALYTES), "value": FieldSpec(NUMBER), "x_uln": FieldSpec(NUMBER), "grade": FieldSpec(NUMBER),
@@ -134,13 +136,25 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         "at_max": level == len(ladder) - 1 if level is not None else None,
         "toxicity_ceiling_mg": min((h.dose_mg for h in state.history if h.dose_mg is not None and (
             (h.grade or 0) >= 3 or h.outcome in ("recurred_on_rechallenge", "led_to_discontinuation"))), default=None),
+        "recurrence_ceiling_mg": min((h.dose_mg for h in state.history if h.dose_mg is not None
+                                     and h.outcome == "recurred_on_rechallenge"), default=None),
     })))
 
-    # Adverse events: stated ones, merged with lab-derived grades for lab-based terms.
+    # Adverse events: stated ones, merged with lab-derived grades for lab-based terms. An
+    # episode's worst grade, recurrence and qualifiers may be written on the event or as a
+    # history entry of the same term; both encodings must mean the same to the rules.
+    past: dict[str, dict[str, Any]] = {}
+    for h in state.history:
+        p = past.setdefault(h.term, {"grade": 0, "recurrence": False, "features": set(), "dose_mg": None})
+        p["grade"] = max(p["grade"], h.grade or 0)
+        p["recurrence"] = p["recurrence"] or h.outcome == "recurred_on_rechallenge"
+        p["features"] |= set(h.features)
+        if h.dose_mg is not None:
+            p["dose_mg"] = h.dose_mg if p["dose_mg"] is None else min(p["dose_mg"], h.dose_mg)
     derived = {g.term: g for g in grading.grades}
-    stated_terms = set()
+    described: set[str] = set()
     for i, ae in enumerate(state.adverse_events):
-        stated_terms.add(ae.term)
+        described.add(ae.term)
         lab = derived.get(ae.term)
         grade, source = ae.grade, "stated"
         trend = ae.trend or "unknown"
@@ -149,24 +163,40 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             if lab.grade != ae.grade and trend != "resolved":
                 warnings.append(
                     f"{ae.term}: stated grade {ae.grade}, but {lab.basis} is CTCAE v5 grade {lab.grade}; "
-                    f"the lab grade is used"
+                    f"the lab grade is used as the current grade, the stated one counts toward the episode's worst"
                 )
         elif lab is not None:  # febrile neutropenia: the lab shows it, the clinician may judge it life-threatening
             grade, source = max(ae.grade, lab.grade), "stated_and_lab"
         # a grade 5 (fatal) event is recorded, not treated: only grades 1-4 are active
         active = trend != "resolved" and 1 <= grade <= 4
+        before = past.get(ae.term, {})
         facts.append(Fact(f"ae-{i}", "ae", {
             "term": ae.term, "area": vocab.AE_TERMS[ae.term], "grade": grade, "stated_grade": ae.grade,
-            "worst_grade": max(grade, ae.grade), "trend": trend, "active": active, "recurrence": ae.recurrence,
-            "features": sorted(ae.features), "source": source,
+            "worst_grade": max(grade, ae.grade, before.get("grade", 0)), "trend": trend, "active": active,
+            "recurrence": ae.recurrence or before.get("recurrence", False),
+            "features": sorted(set(ae.features) | before.get("features", set())), "source": source,
         }))
     for j, g in enumerate(grading.grades):
-        if g.term in stated_terms or g.grade < 1:
+        if g.term in described or g.grade < 1:
             continue
+        described.add(g.term)
+        before = past.get(g.term, {})
         facts.append(Fact(f"ae-lab-{j}", "ae", {
-            "term": g.term, "area": vocab.AE_TERMS[g.term], "grade": g.grade, "worst_grade": g.grade,
-            "trend": "unknown", "active": True, "recurrence": False, "features": [], "source": "lab",
+            "term": g.term, "area": vocab.AE_TERMS[g.term], "grade": g.grade, "worst_grade": max(g.grade, before.get("grade", 0)),
+            "trend": "unknown", "active": True, "recurrence": before.get("recurrence", False),
+            "features": sorted(before.get("features", set())), "source": "lab",
         }))
+    if state.imatinib.status == "interrupted":
+        # While imatinib is held, a past episode with no current entry is the held-for episode,
+        # now resolved: the restart rules see it as they would see the event marked resolved.
+        for k, (term, p) in enumerate(sorted(past.items())):
+            if term in described or p["grade"] < 1:
+                continue
+            facts.append(Fact(f"ae-history-{k}", "ae", {
+                "term": term, "area": vocab.AE_TERMS[term], "grade": 0, "stated_grade": p["grade"],
+                "worst_grade": p["grade"], "trend": "resolved", "active": False, "recurrence": p["recurrence"],
+                "features": sorted(p["features"]), "source": "history",
+            }))
 
     # Labs: one fact per analyte, plus a summary with every value on one fact.
     summary: dict[str, Any] = {}

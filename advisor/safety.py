@@ -97,6 +97,7 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
                  f"{chosen.params.get('dose_mg', '')} from {chosen.rule} ({why})".replace("  ", " "),
                  kept=chosen.rule, dropped=r.rule, dropped_action=r.action)
         chosen = _cap_titration(chosen, dosing, ctx, note)
+        chosen = _stop_below_recurrence(chosen, facts, ctx, note)
     else:
         no_rule = True
         fb = rulebook.fallback
@@ -220,4 +221,20 @@ def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], ctx
     if len(kept) == len(steps):
         return chosen
     note("titration_cap", f"the step-up plan of {chosen.rule} stops at {ctx.ladder[cap][0]} mg/d, the ceiling of another restart rule", rule=chosen.rule)
+    return replace(chosen, params={**chosen.params, "titration": kept})
+
+
+def _stop_below_recurrence(chosen: Recommendation, facts: list[Fact], ctx: DoseContext, note) -> Recommendation:
+    """A step-up plan never climbs to a dose at which a reaction already recurred on rechallenge."""
+    if chosen.action != "rechallenge_imatinib" or not chosen.params.get("titration"):
+        return chosen
+    imatinib = next((f for f in facts if f.type == "imatinib"), None)
+    ceiling_mg = imatinib.get("recurrence_ceiling_mg") if imatinib else None
+    if ceiling_mg is None:
+        return chosen
+    steps = chosen.params["titration"]
+    kept = [t for t in steps if t["dose_mg"] < ceiling_mg]
+    if len(kept) == len(steps):
+        return chosen
+    note("titration_cap", f"the step-up plan of {chosen.rule} stops below {ceiling_mg} mg/d, where a reaction recurred on rechallenge", rule=chosen.rule)
     return replace(chosen, params={**chosen.params, "titration": kept})

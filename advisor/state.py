@@ -140,6 +140,8 @@ class HistoryItem(_Strict):
     grade: int | None = Field(None, ge=1, le=5)
     dose_mg: int | None = None
     outcome: Outcome | None = None
+    # addition to the spec: the episode's qualifiers (an exfoliative rash stays exfoliative in history)
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
 
     _check_term = field_validator("term")(_term)
 

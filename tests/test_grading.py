@@ -248,7 +248,7 @@ def test_stated_grade_disagreeing_with_lab_is_overridden_with_warning(rulebook):
     aes, warnings = _ae_facts({"imatinib": TAKING, "labs": {"alt": {"value": 470, "uln": 40}},
                                "adverse_events": [{"term": "alt_increased", "grade": 4, "trend": "new"}]}, rulebook)
     assert [(f.get("grade"), f.get("stated_grade"), f.get("source")) for f in aes] == [(3, 4, "stated_and_lab")]
-    assert warnings == ["alt_increased: stated grade 4, but alt 470 U/L = 11.75 x ULN is CTCAE v5 grade 3; the lab grade is used"]
+    assert warnings == ["alt_increased: stated grade 4, but alt 470 U/L = 11.75 x ULN is CTCAE v5 grade 3; the lab grade is used as the current grade, the stated one counts toward the episode's worst"]
 
 
 def test_stated_grade_agreeing_with_lab_gives_no_warning(rulebook):

@@ -140,3 +140,55 @@ def test_findings_of_the_unseen_case_review(state, dosing, dose, includes, exclu
         assert advice.dosing.params.get("dose_mg") == dose
     assert set(includes) <= set(advice.actions()), advice.actions()
     assert not set(excludes) & set(advice.actions()), advice.actions()
+
+
+RESOLVED_AS_EVENT = {"adverse_events": [{"term": "alt_increased", "grade": 3, "trend": "resolved"}]}
+RESOLVED_AS_HISTORY = {"adverse_events": [], "history": [{"term": "alt_increased", "grade": 3, "dose_mg": 400, "outcome": "resolved"}]}
+CURRENT_PLUS_HISTORY = {"adverse_events": [{"term": "alt_increased", "grade": 1, "trend": "improving"}],
+                        "history": [{"term": "alt_increased", "grade": 3, "dose_mg": 400}]}
+
+
+@pytest.mark.parametrize("encoding", [RESOLVED_AS_EVENT, RESOLVED_AS_HISTORY, CURRENT_PLUS_HISTORY],
+                         ids=["event-resolved", "history-only", "current-grade-plus-history"])
+def test_a_recovered_episode_means_the_same_in_every_encoding(encoding):
+    """The spec allows a recovered grade 3 episode as the event (resolved), as history, or both: same advice."""
+    advice = advise({"imatinib": HELD, "labs": {"alt": {"value": 45, "unit": "U/L", "uln": 40},
+                                                "bilirubin_total": {"value": 0.8, "unit": "mg/dL", "uln": 1.2}}, **encoding})
+    assert (advice.dosing.action, advice.dosing.params.get("dose_mg")) == ("rechallenge_imatinib", 300)
+
+
+def test_history_features_keep_an_exfoliative_rash_severe():
+    """An exfoliative rash recorded only in history still restarts from the lowest dose."""
+    advice = advise({"imatinib": HELD, "adverse_events": [],
+                     "history": [{"term": "rash_maculopapular", "grade": 3, "dose_mg": 400, "features": ["exfoliation"]}]})
+    assert (advice.dosing.action, advice.dosing.params.get("dose_mg"), advice.dosing.params.get("schedule")) == (
+        "rechallenge_imatinib", 100, "every_other_day")
+
+
+def test_step_up_plan_stops_below_a_dose_where_the_reaction_recurred():
+    """A restart ladder never climbs to the dose at which the rash already came back."""
+    advice = advise({"imatinib": {"status": "interrupted", "dose_mg": 400, "days_interrupted": 14},
+                     "adverse_events": [{"term": "rash_maculopapular", "grade": 3, "trend": "resolved"}],
+                     "history": [{"term": "pruritus", "grade": 2, "dose_mg": 300, "outcome": "recurred_on_rechallenge"}]})
+    plan = advice.dosing.params.get("titration", [])
+    assert advice.dosing.action == "rechallenge_imatinib"
+    assert all(step["dose_mg"] < 300 for step in plan), plan
+
+
+def test_back_on_a_reduced_dose_after_a_severe_rash_steps_up():
+    """On 200 mg after a grade 3 rash that is now grade 1 and stable: escalate one level."""
+    advice = advise({"imatinib": {"status": "taking", "dose_mg": 200}, "adverse_events": [{"term": "rash_maculopapular", "grade": 1, "trend": "stable"}],
+                     "history": [{"term": "rash_maculopapular", "grade": 3, "dose_mg": 400}]})
+    assert (advice.dosing.action, advice.dosing.params.get("dose_mg")) == ("escalate_dose", 300)
+
+
+@pytest.mark.parametrize(("state", "dosing"), [
+    ({"imatinib": {"status": "discontinued", "dose_mg": 400}, "history": [{"term": "bone_pain", "grade": 3, "dose_mg": 400, "outcome": "led_to_discontinuation"}]},
+     "discontinue_imatinib"),
+    ({"indication": "metastatic", "imatinib": {"status": "discontinued", "dose_mg": 400}, "response": {"status": "no_evidence_of_disease"}},
+     "rechallenge_imatinib"),
+    ({"imatinib": HELD, "adverse_events": [{"term": "febrile_neutropenia", "grade": 4, "trend": "resolved"}]}, "interrupt_imatinib"),
+], ids=["stay-off-after-led-to-discontinuation", "advanced-disease-off-drug-reintroduce", "no-restart-without-a-blood-count"])
+def test_off_drug_decisions(state, dosing):
+    """Off imatinib: stay off after a stopping reaction, reintroduce in controlled advanced disease, count first after FN."""
+    assert advise(state).dosing.action == dosing

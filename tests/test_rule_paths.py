@@ -192,3 +192,12 @@ def test_back_on_a_reduced_dose_after_a_severe_rash_steps_up():
 def test_off_drug_decisions(state, dosing):
     """Off imatinib: stay off after a stopping reaction, reintroduce in controlled advanced disease, count first after FN."""
     assert advise(state).dosing.action == dosing
+
+
+@pytest.mark.parametrize("grade", [1, 2])
+def test_grade_4_episode_in_adjuvant_stops_imatinib_whatever_the_current_grade(grade):
+    """Found by the monotonicity property: a grade 4 episode decides at once, not only after recovery."""
+    advice = advise({"indication": "adjuvant", "risk": "high", "imatinib": HELD,
+                     "adverse_events": [{"term": "arthralgia", "grade": grade, "recurrence": True}],
+                     "history": [{"term": "arthralgia", "grade": 4, "dose_mg": 400}]})
+    assert advice.dosing.action == "discontinue_imatinib"

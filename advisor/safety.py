@@ -123,7 +123,10 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
     # 4. One recommendation per co-treatment or workup code: list parameters are united,
     # intervals take the shortest, other parameters come from the first rule in rulebook order.
     merged: dict[str, Recommendation] = {}
-    for r in sorted(others, key=lambda r: (rule_order.get(r.rule, 10**6), _key(r))):
+    # The rule behind the dosing decision is credited first for what it also recommended, so a
+    # held patient's lab monitoring is not attributed to a 'continue' rule that was set aside.
+    lead = {chosen.rule, *chosen.also_from}
+    for r in sorted(others, key=lambda r: (r.rule not in lead, rule_order.get(r.rule, 10**6), _key(r))):
         if r.action in merged:
             merged[r.action] = _merge_same_action(merged[r.action], r)
         else:

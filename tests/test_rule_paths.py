@@ -201,3 +201,11 @@ def test_grade_4_episode_in_adjuvant_stops_imatinib_whatever_the_current_grade(g
                      "adverse_events": [{"term": "arthralgia", "grade": grade, "recurrence": True}],
                      "history": [{"term": "arthralgia", "grade": 4, "dose_mg": 400}]})
     assert advice.dosing.action == "discontinue_imatinib"
+
+
+def test_merged_monitoring_is_credited_to_the_rule_that_decided_the_dose():
+    """While imatinib is held for neutropenia, CBC monitoring is credited to the hold rule, not a set-aside 'continue'."""
+    advice = advise({"imatinib": T400, "labs": {"anc": {"value": 0.8, "unit": "10^9/L"}, "alt": {"value": 90, "unit": "U/L", "uln": 40}}})
+    (monitor,) = [r for r in advice.recommendations if r.action == "monitor_labs"]
+    assert advice.dosing.rule == "heme-withhold"
+    assert monitor.rule == "heme-withhold" and "hep-mild-continue" in monitor.also_from

@@ -67,6 +67,9 @@ class Advice:
     trace: tuple[TraceEvent, ...]
     no_rule_applied: bool = False
     evidence_titles: dict[str, str] = field(default_factory=dict)
+    # The typed inputs of the trace: the facts the rules saw and every firing, in order.
+    facts: tuple[Any, ...] = ()  # advisor.facts.Fact
+    firings: tuple[Any, ...] = ()  # advisor.engine.Firing
 
     @property
     def dosing(self) -> Recommendation:
@@ -79,7 +82,7 @@ class Advice:
         return {e for r in self.recommendations for e in r.evidence}
 
     def fired_rules(self) -> list[str]:
-        return [e.data["rule"] for e in self.trace if e.step == "fired"]
+        return [f.rule_id for f in self.firings]
 
     def to_json(self, with_trace: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -79,7 +79,7 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
     warnings = tuple(dict.fromkeys(grading.warnings + tuple(fact_warnings) + result.warnings))
     titles = {e: rulebook.evidence[e].title for r in result.recommendations for e in r.evidence if e in rulebook.evidence}
     return Advice(RulebookInfo(rulebook.id, rulebook.version, rulebook.sha256, rulebook.source), derived,
-                  result.recommendations, warnings, tuple(trace), result.no_rule_applied, titles)
+                  result.recommendations, warnings, tuple(trace), result.no_rule_applied, titles, tuple(facts), tuple(firings))
 
 
 def evaluate_file(path: str | os.PathLike, rulebook_path: str | os.PathLike | None = None) -> Advice:

@@ -1,7 +1,7 @@
 """Why (not): a rule's conditions checked one by one against the facts the engine saw.
 
-`explain` rebuilds the facts exactly as `evaluate` does (graded labs -> build_facts), adds
-the facts that fired rules asserted (taken from the evaluation's trace), and evaluates each
+`explain` takes the facts the evaluation built (Advice.facts), adds the facts that fired
+rules asserted (Advice.firings), and evaluates each
 pattern of the rule in Python (`Test.evaluate`): for every candidate fact of the pattern's
 type, each test with the value it looked at, the threshold and met / not met. A pattern is
 met when some fact meets all its tests; joins (`binding.field`) use the facts bound by the
@@ -24,8 +24,6 @@ from . import vocab
 from .advice import Advice
 from .conditions import Pattern, Ref, Test
 from .errors import InputError, Location
-from .facts import build_facts
-from .grading import grade_labs
 from .rulebook import Rule, Rulebook
 from .state import PatientState, load_state
 
@@ -202,15 +200,13 @@ def explain(state: PatientState, rulebook: Rulebook, rule_id: str, advice: Advic
     from .evaluate import evaluate
 
     rule = find_rule(rulebook, rule_id)
-    grading = grade_labs(state)
-    facts, _ = build_facts(state, grading, rulebook.ladder, rulebook.standard_mg)
     advice = advice or evaluate(state, rulebook)
-    seen = [{"id": f.id, "type": f.type, **f.data} for f in facts]
-    firings = [e for e in advice.trace if e.step == "fired"]
-    for e in firings:
-        seen.extend(e.data["asserted"])
-    mine = [e for e in firings if e.data["rule"] == rule_id]
-    return explain_rule(rule, seen, mine[0].data["matched"] if mine else None, len(mine), rulebook)
+    # the facts the engine saw: the evaluation's own, plus those its rules asserted
+    seen = [{"id": f.id, "type": f.type, **f.data} for f in advice.facts]
+    for firing in advice.firings:
+        seen.extend(firing.asserted)
+    mine = [f for f in advice.firings if f.rule_id == rule_id]
+    return explain_rule(rule, seen, mine[0].matched if mine else None, len(mine), rulebook)
 
 
 def explain_file(path: str | os.PathLike, rule_id: str, rulebook_path: str | os.PathLike | None = None) -> Explanation:

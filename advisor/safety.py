@@ -96,8 +96,7 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
             note("conflict", f"{r.action} {r.params.get('dose_mg', '')} from {r.rule} set aside for {chosen.action} "
                  f"{chosen.params.get('dose_mg', '')} from {chosen.rule} ({why})".replace("  ", " "),
                  kept=chosen.rule, dropped=r.rule, dropped_action=r.action)
-        chosen = _cap_titration(chosen, dosing, ctx, note)
-        chosen = _stop_below_recurrence(chosen, facts, ctx, note)
+        chosen = _cap_titration(chosen, dosing, facts, ctx, note)
     else:
         no_rule = True
         fb = rulebook.fallback
@@ -207,37 +206,35 @@ def _ceiling(r: Recommendation, ctx: DoseContext) -> int | None:
     return max(levels) if levels else None
 
 
-def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], ctx: DoseContext, note) -> Recommendation:
-    """A winning restart plan may not climb above the ceiling of another restart it set aside.
+def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], facts: list[Fact], ctx: DoseContext,
+                   note) -> Recommendation:
+    """A winning step-up plan stops at every ceiling that applies.
 
-    After hepatotoxicity the label caps the dose one level lower; a skin plan that wins on a
-    lower start dose must not step back up past that cap.
+    Two ceilings: that of any other restart the plan set aside (after hepatotoxicity the
+    label resumes one level lower, and a skin plan winning on a lower start dose must not
+    climb past it), and the dose at which a reaction already recurred on rechallenge.
     """
     if chosen.action != "rechallenge_imatinib" or not chosen.params.get("titration"):
         return chosen
-    ceilings = [c for r in candidates if r is not chosen and r.action == "rechallenge_imatinib" and (c := _ceiling(r, ctx)) is not None]
-    if not ceilings:
-        return chosen
-    cap = min(ceilings)
-    steps = chosen.params["titration"]
-    kept = [t for t in steps if (ladder_level(t["dose_mg"], t.get("schedule", "daily"), ctx.ladder) or 0) <= cap]
-    if len(kept) == len(steps):
-        return chosen
-    note("titration_cap", f"the step-up plan of {chosen.rule} stops at {ctx.ladder[cap][0]} mg/d, the ceiling of another restart rule", rule=chosen.rule)
-    return replace(chosen, params={**chosen.params, "titration": kept})
 
+    def level(step: dict) -> int:
+        return ladder_level(step["dose_mg"], step.get("schedule", "daily"), ctx.ladder) or 0
 
-def _stop_below_recurrence(chosen: Recommendation, facts: list[Fact], ctx: DoseContext, note) -> Recommendation:
-    """A step-up plan never climbs to a dose at which a reaction already recurred on rechallenge."""
-    if chosen.action != "rechallenge_imatinib" or not chosen.params.get("titration"):
-        return chosen
+    limits: list[tuple[Any, str]] = []
+    others = [c for r in candidates if r is not chosen and r.action == "rechallenge_imatinib" and (c := _ceiling(r, ctx)) is not None]
+    if others:
+        cap = min(others)
+        limits.append((lambda t: level(t) <= cap, f"stops at {ctx.ladder[cap][0]} mg/d, the ceiling of another restart rule"))
     imatinib = next((f for f in facts if f.type == "imatinib"), None)
-    ceiling_mg = imatinib.get("recurrence_ceiling_mg") if imatinib else None
-    if ceiling_mg is None:
-        return chosen
+    recurred_mg = imatinib.get("recurrence_ceiling_mg") if imatinib else None
+    if recurred_mg is not None:
+        limits.append((lambda t: t["dose_mg"] < recurred_mg, f"stops below {recurred_mg} mg/d, where a reaction recurred on rechallenge"))
     steps = chosen.params["titration"]
-    kept = [t for t in steps if t["dose_mg"] < ceiling_mg]
-    if len(kept) == len(steps):
+    for keep, reason in limits:
+        kept = [t for t in steps if keep(t)]
+        if len(kept) < len(steps):
+            note("titration_cap", f"the step-up plan of {chosen.rule} {reason}", rule=chosen.rule)
+            steps = kept
+    if steps is chosen.params["titration"]:
         return chosen
-    note("titration_cap", f"the step-up plan of {chosen.rule} stops below {ceiling_mg} mg/d, where a reaction recurred on rechallenge", rule=chosen.rule)
-    return replace(chosen, params={**chosen.params, "titration": kept})
+    return replace(chosen, params={**chosen.params, "titration": steps})

@@ -24,6 +24,15 @@ class Ref:
     def __str__(self) -> str:
         return f"{self.binding}.{self.field}"
 
+    def lookup(self, matched: dict[str, dict]) -> Any:
+        """The referenced field of the fact bound to `binding`, or None."""
+        return matched.get(self.binding, {}).get(self.field)
+
+
+def resolve(value: Any, matched: dict[str, dict]) -> Any:
+    """A literal as it is; a Ref looked up in the facts a rule matched."""
+    return value.lookup(matched) if isinstance(value, Ref) else value
+
 
 @dataclass(frozen=True)
 class Test:

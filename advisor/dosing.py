@@ -58,10 +58,9 @@ def resolve_params(params: dict[str, Any], ctx: DoseContext, matched: dict[str, 
         elif key == "titration":
             continue
         elif isinstance(value, Ref):
-            out[key] = matched.get(value.binding, {}).get(value.field)
+            out[key] = value.lookup(matched)
         elif isinstance(value, dict) and "ref" in value:
-            binding, fld = value["ref"].split(".")
-            x = matched.get(binding, {}).get(fld)
+            x = Ref(*value["ref"].split(".")).lookup(matched)
             if isinstance(x, (int, float)):
                 x = x * value.get("times", 1)
                 step = value.get("round_to")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .compiler import SENTINEL_FACT, SENTINEL_RULE, compile_rulebook, ruleset_name
-from .conditions import Ref
+from .conditions import resolve
 from .errors import EngineError
 from .facts import Fact
 from .rulebook import Rulebook
@@ -49,12 +49,6 @@ class Firing:
 
 def _strip(fact: dict) -> dict:
     return {k: v for k, v in fact.items() if k != "sid"}
-
-
-def resolve(value: Any, matched: dict[str, dict]) -> Any:
-    if isinstance(value, Ref):
-        return matched.get(value.binding, {}).get(value.field)
-    return value
 
 
 class _Compiled:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from .engine import MAX_FIRINGS, Firing, resolve
+from .conditions import resolve
+from .engine import MAX_FIRINGS, Firing
 from .errors import EngineError
 from .facts import Fact
 from .rulebook import Rule, Rulebook

@@ -41,6 +41,7 @@ def _note(text: str) -> None:
 from advisor import vocab
 from advisor.errors import AdvisorError, InputError, RulebookError
 from advisor.evaluate import evaluate, get_rulebook
+from advisor.render import advice_json
 from advisor.rulebook import default_rulebook_path, parse_rulebook
 from advisor.safety import FALLBACK_RULE
 from advisor.state import LADDER_DOSES, state_from_data
@@ -226,16 +227,18 @@ def check_invariants(state, advice, rulebook) -> None:
         assert r.action in vocab.ACTIONS
 
 
-def advice_json(advice) -> str:
-    return json.dumps(advice.to_json(with_trace=True), indent=2, ensure_ascii=False)
+def tried(data: dict, prop: str):
+    """The generated data as a validated state, counted for the property's summary line."""
+    state = validated(data)
+    TRIED[prop] += 1
+    return state
 
 
 @SETTINGS
 @given(data=patient_state())
 def test_invariants_hold_for_every_generated_state(data):
     rulebook = bundled()
-    state = validated(data)
-    TRIED["invariants"] += 1
+    state = tried(data, "invariants")
     advice = evaluate(state, rulebook)  # never raises
     check_invariants(state, advice, rulebook)
 
@@ -244,8 +247,7 @@ def test_invariants_hold_for_every_generated_state(data):
 @given(data=patient_state())
 def test_same_input_gives_byte_identical_json(data):
     rulebook = bundled()
-    state = validated(data)
-    TRIED["determinism"] += 1
+    state = tried(data, "determinism")
     first = advice_json(evaluate(state, rulebook))
     again = advice_json(evaluate(validated(json.loads(json.dumps(data))), rulebook))  # a fresh parse of the same data
     assert first == again

@@ -225,12 +225,11 @@ def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseMod
     first_msg: str | None = None
     for err in exc.errors():
         loc = tuple(err["loc"])
-        # pydantic puts list indexes for tuple fields as ints and dict keys as strings: same as ours
-        rel = _normalise_loc(loc, index)
+        rel = _normalise_loc(loc)
         full = base + rel
         where = doc.location(full)
         first_loc = first_loc or where
-        friendly = friendly_message(err, {k: v for k, v in index.items()} | _wildcard(index, rel))
+        friendly = friendly_message(err, index | _wildcard(index, rel))
         first_msg = first_msg if first_msg is not None else friendly
         problems.append(f"{where}: {friendly}")
     if len(problems) == 1:
@@ -238,7 +237,7 @@ def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseMod
     return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source), problems)
 
 
-def _normalise_loc(loc: tuple, index: dict) -> tuple:
+def _normalise_loc(loc: tuple) -> tuple:
     # drop pydantic's union/function tags such as 'function-after[...]'
     return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p and p.endswith("]"))))
 

@@ -329,7 +329,7 @@ def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None,
                 cases[str(case_id)] = str(f)
                 results.extend(steps)
             if progress:
-                progress(f)
+                progress(f, len(files))
     finally:
         if pool is not None:
             pool.terminate()

@@ -75,8 +75,11 @@ def test_long_batch_reports_every_step_and_holds_steady_memory(folder):
     seen: list[Path] = []
     samples: dict[str, float] = {}
 
-    def progress(f):
+    totals: set[int] = set()
+
+    def progress(f, total):
         seen.append(Path(f))
+        totals.add(total)
         if len(seen) == 3:  # after warm-up (rulebook compiled, caches filled)
             gc.collect()
             samples["start"] = rss_mb()
@@ -93,6 +96,7 @@ def test_long_batch_reports_every_step_and_holds_steady_memory(folder):
     # every good step reported, the failing ones as failures, and the run went on past them
     good_files = FILES
     assert result.summary["files"] == good_files + 2
+    assert totals == {good_files + 2}  # the callback learns the total from the one folder walk
     assert len(result.results) == good_files * STEPS
     failed = [r for r in result.results if r.result == "fail"]
     assert len(failed) == 4 * (STEPS // 25)  # files 3, 13, 23, 33: steps 0, 25, 50, 75

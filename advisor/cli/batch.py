@@ -27,7 +27,7 @@ def batch(
         from ..scenarios import run_batch
 
         rb = get_rulebook(rulebook)
-        with progress_for(paths, enabled=not json_out) as tick:
+        with progress_for(enabled=not json_out) as tick:
             result = run_batch(list(paths), rb, progress=tick, workers=workers)
         emit_batch(result, json_out=json_out, junit=junit, coverage=coverage)
         return result.exit_code

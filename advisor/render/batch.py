@@ -9,22 +9,35 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ..scenarios import BatchResult, find_scenario_files
+from ..scenarios import BatchResult
 
 
 @contextlib.contextmanager
-def progress_for(paths: list[Path], enabled: bool = True) -> Iterator:
-    """A progress bar on stderr for long runs in a terminal; silent otherwise."""
-    files, _ = find_scenario_files(list(paths))
-    if not enabled or len(files) < 10 or not sys.stderr.isatty():
+def progress_for(enabled: bool = True) -> Iterator:
+    """A progress bar on stderr for long runs in a terminal; silent otherwise.
+
+    Yields a callback run_batch calls after each file with the total it found, so the bar
+    appears only once the run is known to be long, and the folders are walked once.
+    """
+    if not enabled or not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import Progress
+    with contextlib.ExitStack() as stack:
+        bar: list = []
 
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("scenario files", total=len(files))
-        yield lambda _f: progress.advance(task)
+        def tick(_file: object, total: int) -> None:
+            if not bar:
+                if total < 10:
+                    return
+                from rich.console import Console
+                from rich.progress import Progress
+
+                progress = stack.enter_context(Progress(console=Console(stderr=True), transient=True))
+                bar.append((progress, progress.add_task("scenario files", total=total)))
+            progress, task = bar[0]
+            progress.advance(task)
+
+        yield tick
 
 
 def junit_xml(result: BatchResult) -> str:

@@ -141,6 +141,22 @@ def grade_fall(analyte: str, value: float, lln: float | None) -> int:
     return grade
 
 
+def _baseline_doubt(analyte: str, lab: LabValue, grade: int) -> list[str]:
+    """Grading on an abnormal baseline can hide a large rise; say so when it does.
+
+    v5 grades against baseline when baseline was abnormal, so a baseline written almost
+    equal to today's value grades 0 whatever the value: that is either a slip (today's value
+    copied as baseline) or liver disease the clinician must weigh. Never silent.
+    """
+    assert lab.uln
+    on_uln, _ = grade_rise(analyte, lab.value, lab.uln, None)
+    if on_uln - grade < 2:
+        return []
+    return [f"{analyte} {_fmt(lab.value)} {lab.unit} is {lab.value / lab.uln:.1f} x ULN (grade {on_uln} on ULN) but grade {grade} "
+            f"against the abnormal baseline {_fmt(lab.baseline or 0)}: check the baseline; the label's liver "
+            "thresholds are multiples of ULN"]
+
+
 def grade_labs(state: PatientState) -> Grading:
     labs = canonical_labs(state)
     grades: list[DerivedGrade] = []
@@ -151,6 +167,8 @@ def grade_labs(state: PatientState) -> Grading:
         if a in _RISE and lab.uln:
             grade, ratio = grade_rise(a, lab.value, lab.uln, lab.baseline)
             grades.append(DerivedGrade(_RISE[a][0], grade, a, f"{a} {_fmt(lab.value)} {lab.unit} = {ratio}"))
+            if lab.baseline is not None:
+                warnings.extend(_baseline_doubt(a, lab, grade))
         elif a in _FALL:
             grade = grade_fall(a, lab.value, lab.lln)
             grades.append(DerivedGrade(_FALL[a][0], grade, a, f"{a} {_fmt(lab.value)} {lab.unit} (LLN {_fmt(lab.lln) if lab.lln else '?'})"))

@@ -300,3 +300,21 @@ def test_a_grade_above_the_terms_v5_range_is_refused(term, top):
         with pytest.raises(InputError) as info:
             state_of({"imatinib": TAKING, "adverse_events": [{"term": term, "grade": top + 1}]})
         assert f"CTCAE v5 grades {term} from 1 to {top}; got {top + 1}" in str(info.value.message)
+
+
+# Points where pharmaverse/admiral's v5 criteria differ from the advisor (docs/ctcae.md): each
+# case states what the v5 wording gives, which the advisor follows.
+@pytest.mark.parametrize(("labs", "term", "expected", "why"), [
+    ({"ggt": {"value": 200, "uln": 50, "baseline": 100}}, "ggt_increased", 1,
+     "'2.0 - 2.5 x baseline': exactly 2.0 x an abnormal baseline is grade 1 (admiral codes > 2, grade 0)"),
+    ({"hemoglobin": {"value": 6.1, "unit": "mmol/L", "lln": 7.5}}, "anemia", 2,
+     "'<6.2 - 4.9 mmol/L' is grade 2 (admiral grades g/L only)"),
+    ({"inr": {"value": 2.51, "baseline": 2.6}}, "inr_increased", 0,
+     "on anticoagulation v5 grades on 'x baseline': 2.51 is below 1 x baseline 2.6 (admiral: the value arm's grade 3)"),
+    ({"inr": {"value": 1.2}}, "inr_increased", 0, "'>1.2 - 1.5': 1.2 is grade 0 (admiral: not graded without a baseline)"),
+    ({"potassium": {"value": 3.2, "lln": 3.5}}, "hypokalemia", 1,
+     "grade 2 needs 'symptomatic ... intervention indicated' (admiral assumes symptomatic: 2)"),
+])
+def test_where_admiral_differs_the_v5_text_is_followed(labs, term, expected, why):
+    """The advisor's grade at each point of disagreement with admiral is the one the v5 wording gives."""
+    assert derived(labs, term) == expected, why

@@ -29,6 +29,12 @@ CONVERSIONS = [
     ("creatinine", 88.4, "umol/L", 1.0), ("creatinine", 176.8, "umol/L", 2.0),
     ("albumin", 40, "g/L", 4.0), ("albumin", 3.5, "g/dL", 3.5),
     ("inr", 1.5, "ratio", 1.5),
+    ("ck", 3.0, "ukat/L", 180), ("ck", 250, "IU/L", 250),
+    ("potassium", 3.4, "mEq/L", 3.4), ("potassium", 3.4, "mmol/L", 3.4),
+    ("calcium", 2.0, "mmol/L", 8.016), ("calcium", 8.0, "mg/dL", 8.0),
+    ("calcium_ionized", 1.1, "mmol/L", 1.1),
+    ("magnesium", 0.5, "mmol/L", 1.2155), ("magnesium", 1.2, "mg/dL", 1.2),
+    ("phosphate", 1.0, "mmol/L", 3.097), ("phosphate", 2.5, "mg/dL", 2.5),
     ("temperature_c", 100.4, "degF", 38.0), ("temperature_c", 101.3, "degF", 38.5), ("temperature_c", 37.2, "Cel", 37.2),
 ]
 
@@ -55,6 +61,9 @@ def test_spec_unit_table_is_the_accepted_set():
         "anc": counts, "wbc": counts, "eosinophils": counts, "lymphocytes": counts,
         "platelets": ["10^9/L", "/uL", "K/uL", "10^3/uL"], "hemoglobin": ["g/dL", "g/L", "mmol/L"],
         "creatinine": ["mg/dL", "umol/L"], "albumin": ["g/dL", "g/L"], "inr": ["ratio"], "temperature_c": ["Cel", "degF"],
+        # contract additions (docs/vocabulary-additions.md)
+        "ck": ["U/L", "IU/L", "ukat/L"], "potassium": ["mmol/L", "mEq/L"], "calcium": ["mg/dL", "mmol/L"],
+        "calcium_ionized": ["mmol/L"], "magnesium": ["mg/dL", "mmol/L"], "phosphate": ["mg/dL", "mmol/L"],
     }
     assert {k: accepted_units(k) for k in ANALYTES} == expected
 

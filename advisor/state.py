@@ -174,17 +174,6 @@ class PatientState(_Strict):
     response: Response | None = None
     history: tuple[HistoryItem, ...] = ()
 
-    @field_validator("adverse_events")
-    @classmethod
-    def _one_entry_per_term(cls, v: tuple[AdverseEvent, ...]) -> tuple[AdverseEvent, ...]:
-        seen: set[str] = set()
-        for ae in v:
-            if ae.term in seen:
-                raise ValueError(f"{ae.term} is listed twice; give each event once, with its current grade "
-                                 "(earlier episodes go in history)")
-            seen.add(ae.term)
-        return v
-
     @field_validator("labs")
     @classmethod
     def _known_analytes(cls, v: dict[str, Lab]) -> dict[str, Lab]:
@@ -322,6 +311,16 @@ def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
             raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
 
 
+def check_one_entry_per_term(state: PatientState, doc: Document, base: tuple = ()) -> None:
+    """Two entries for one term would let the milder one speak for the event."""
+    seen: set[str] = set()
+    for i, ae in enumerate(state.adverse_events):
+        if ae.term in seen:
+            raise InputError(f"{ae.term} is listed twice; give each event once, with its current grade "
+                             "(earlier episodes go in history)", doc.location(base + ("adverse_events", i, "term")))
+        seen.add(ae.term)
+
+
 def check_bilirubin_fractions(state: PatientState, doc: Document, base: tuple = ()) -> None:
     """Direct (conjugated) bilirubin is part of the total: a larger direct value is a slip."""
     total, direct = state.labs.get("bilirubin_total"), state.labs.get("bilirubin_direct")
@@ -344,6 +343,7 @@ def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
         raise validation_to_error(exc, doc, PatientState, base, "the patient state") from None
     check_labs(state, doc, base)
     check_bilirubin_fractions(state, doc, base)
+    check_one_entry_per_term(state, doc, base)
     return state
 
 

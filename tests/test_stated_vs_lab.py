@@ -82,7 +82,7 @@ def test_direct_bilirubin_above_total_is_refused():
 def test_the_same_event_twice_is_refused():
     """Two entries for one term would let the milder one speak for the event."""
     err = _refused({"imatinib": TAKING, "adverse_events": [{"term": "diarrhea", "grade": 1}, {"term": "diarrhea", "grade": 3}]})
-    assert err.location.path == "adverse_events" and "diarrhea is listed twice" in err.message
+    assert err.location.path == "adverse_events[1].term" and "diarrhea is listed twice" in err.message
 
 
 def test_an_impossible_corticosteroid_dose_is_refused():

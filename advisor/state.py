@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import vocab
 from .errors import InputError, Location, path_to_str
+from .kinds import expect_kind
 from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, spell_unit, to_canonical
 from .yamlio import Document, expect_mapping, read_document
 
@@ -410,6 +411,7 @@ def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
 def load_state(path: str | os.PathLike) -> PatientState:
     doc = read_document(path)
     data = expect_mapping(doc, "a patient state with at least 'imatinib'")
+    expect_kind(data, "state", doc.source, also=("fhir",))
     return state_from_data(data, doc)
 
 

@@ -41,13 +41,14 @@ def _root(
 def guarded(fn: Callable[[], int | None]) -> None:
     """Run a command body; user-fixable errors print one clear message and exit 2."""
     from ..errors import AdvisorError
+    from ..textsafe import visible
 
     try:
         code = fn()
     except AdvisorError as exc:
         if STATE["debug"]:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {visible(exc)}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -55,12 +56,12 @@ def guarded(fn: Callable[[], int | None]) -> None:
     except OSError as exc:  # writing the output failed (disk full, closed device)
         if STATE["debug"]:
             raise
-        typer.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+        typer.echo(f"error: cannot write the output: {visible(exc.strerror or exc)}", err=True)
         raise typer.Exit(2) from None
     except Exception as exc:  # a bug: still one clear line, never a traceback without --debug
         if STATE["debug"]:
             raise
-        typer.echo(f"internal error (a bug in the advisor, not in your input): {type(exc).__name__}: {exc}; "
+        typer.echo(f"internal error (a bug in the advisor, not in your input): {type(exc).__name__}: {visible(exc)}; "
                    "rerun with --debug for the traceback", err=True)
         raise typer.Exit(3) from None
     raise typer.Exit(code or 0)

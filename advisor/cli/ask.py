@@ -47,7 +47,9 @@ class TerminalIO:
         return answer
 
     def say(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        from ..textsafe import visible
+
+        self.console.print(visible(text), highlight=False)  # markup from the interview; answers are escaped there
 
 
 def _completer(choices: Sequence[str]):
@@ -97,7 +99,7 @@ def ask(
         console.print(f"[italic]{DISCLAIMER}[/italic]")
         console.print(f"[dim]{escape(HELP)}[/dim]")
         if start is not None:
-            console.print(f"Starting from {from_}.")
+            console.print(f"Starting from {escape(str(from_))}.", highlight=False)
         try:
             consult(TerminalIO(console), rb, start=start, save=save, show_trace=trace, default_name=str(from_) if from_ else None,
                     show_advice=lambda advice: (console.print(), print_advice(advice, console=console)),

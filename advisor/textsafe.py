@@ -10,6 +10,7 @@ printed, and bidirectional overrides reorder it. Every renderer passes input tex
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 # C0 controls except TAB and LF, DEL, C1 controls, line/paragraph separators, bidi controls.
@@ -29,3 +30,8 @@ def visible(text: Any) -> str:
 def one_line(text: Any) -> str:
     """visible(), with line breaks and tabs written as spaces: for inline positions."""
     return " ".join(visible(text).replace("\t", " ").splitlines())
+
+
+def stdout_is_utf8() -> bool:
+    """Whether standard output takes any character; JSON for one that does not is written with \\u escapes."""
+    return (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,19 +171,37 @@ def _depth(data: Any, level: int = 0) -> int:
 
 
 def read_text(path: str | os.PathLike, what: str = "a YAML or JSON") -> str:
-    """A text file's content; every failure is an InputError naming the file."""
-    p = Path(path)
+    """A text file's content; every failure is an InputError naming the file.
+
+    Only regular files are read, and at most MAX_BYTES of them: a FIFO would block forever and
+    /dev/zero (or a huge file) would be read until memory runs out.
+    """
     source = str(path)
-    if not p.exists():
-        raise InputError("no such file", Location(source))
-    if p.is_dir():
-        raise InputError(f"is a folder; expected {what} file", Location(source))
     try:
-        raw = p.read_bytes()
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError("no such file", Location(source)) from None
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", Location(source)) from None
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"is a folder; expected {what} file", Location(source))
+    if not stat.S_ISREG(st.st_mode):
+        from .atomic import file_kind
+
+        raise InputError(f"is {file_kind(st.st_mode)}, not a regular file; expected {what} file", Location(source))
+    if st.st_size > MAX_BYTES:
+        raise InputError(f"the file is {st.st_size} bytes; at most {MAX_BYTES} are read", Location(source))
+    try:
+        # O_NONBLOCK: if the path became a FIFO since the check, opening it does not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise InputError(f"is not a regular file; expected {what} file", Location(source))
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", Location(source)) from None
     if len(raw) > MAX_BYTES:
-        raise InputError(f"the file is {len(raw)} bytes; at most {MAX_BYTES} are read", Location(source))
+        raise InputError(f"the file is more than {MAX_BYTES} bytes; at most {MAX_BYTES} are read", Location(source))
     if b"\x00" in raw:
         raise InputError(f"binary data (a NUL byte); expected {what} text file", Location(source))
     try:

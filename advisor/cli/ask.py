@@ -80,7 +80,7 @@ def ask(
                        "Run it in a terminal, or use `advisor evaluate STATE.yaml` for a file "
                        f"(set {ALLOW_NON_TTY}=1 to script the answers).", err=True)
             return 2
-        from rich.console import Console
+        from ..render import terminal
 
         from .. import DISCLAIMER
         from rich.markup import escape
@@ -95,7 +95,7 @@ def ask(
         start = load_state(from_) if from_ else None
         if save is not None and not (save.parent if str(save.parent) else Path(".")).is_dir():
             raise InputError("the folder to save into does not exist", Location(str(save)))
-        console = Console()
+        console = terminal()
         console.print(f"[italic]{DISCLAIMER}[/italic]")
         console.print(f"[dim]{escape(HELP)}[/dim]")
         if start is not None:

@@ -24,7 +24,7 @@ def list_rules(
     """List the rules: id, area, priority, actions and evidence."""
 
     def body() -> int:
-        from rich.console import Console
+        from ..render import terminal
         from rich.table import Table
         from rich.text import Text
 
@@ -42,7 +42,7 @@ def list_rules(
         for r in rows:
             acts = ", ".join(r["actions"]) or ("asserts " + ", ".join(r["asserts"]))
             table.add_row(*(Text(visible(v)) for v in (r["id"], r["area"], r["priority"], acts, ", ".join(r["evidence"]))))
-        Console().print(table)
+        terminal().print(table)
         return 0
 
     guarded(body)
@@ -57,7 +57,7 @@ def show_rule(
     """Show one rule as written, its compiled durable-rules form, and its evidence in full."""
 
     def body() -> int:
-        from rich.console import Console
+        from ..render import terminal
         from rich.syntax import Syntax
         from rich.text import Text
 
@@ -66,9 +66,11 @@ def show_rule(
 
         detail = rule_detail(get_rulebook(rulebook), rule_id)
         if json_out:
-            typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+            from ..render import stdout_ascii_only
+
+            typer.echo(json.dumps(detail, indent=2, ensure_ascii=stdout_ascii_only()))
             return 0
-        con = Console()
+        con = terminal()
         con.rule(Text(visible(f"{detail['id']}  ({detail['source']})")))
         con.print(Syntax(visible(detail["written"]), "yaml", theme="ansi_dark", background_color="default", word_wrap=True))
         con.rule("compiled (durable-rules)")
@@ -151,12 +153,12 @@ def coverage(
 
 
 def _render_matrix(m, gaps_only: bool) -> None:
-    from rich.console import Console
+    from ..render import terminal
     from rich.table import Table
 
-    con = Console()
+    con = terminal()
     if not con.is_terminal:
-        con = Console(width=200)  # a file or pipe: keep each row on one line
+        con = terminal(width=200)  # a file or pipe: keep each row on one line
     if gaps_only:
         for c in m.cells:
             if c.applicable and c.gap:

@@ -65,29 +65,31 @@ def junit_xml(result: BatchResult) -> str:
                 ET.SubElement(case, "failure", message=_xml("; ".join(r.problems))).text = _xml("\n".join(r.problems))
             elif r.result == "deviation":
                 ET.SubElement(case, "system-out").text = _xml(f"documented deviation: {r.deviation}")
-    for e in result.load_errors:
+    for e in result.load_errors + result.internal_errors:
         suite = ET.SubElement(suites, "testsuite", name=_xml(e.file), tests="1", errors="1")
         case = ET.SubElement(suite, "testcase", classname="load", name=_xml(Path(e.file).name))
         ET.SubElement(case, "error", message=_xml(load_error_line(e))).text = _xml(load_error_line(e))
     return ET.tostring(suites, encoding="unicode")
 
 
-def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None = None, coverage: bool = False) -> None:
+def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None = None, coverage: bool = False,
+               rulebook_source: str | None = None) -> None:
     if junit is not None:
         from ..atomic import write_text_atomic
 
-        write_text_atomic(junit, junit_xml(result))
+        write_text_atomic(junit, junit_xml(result), inputs=result.read + ((rulebook_source,) if rulebook_source else ()))
     if json_out:
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from . import terminal
 
     def t(value: object, style: str = "") -> Text:
         return Text(visible(value), style=style)
 
-    console = Console()
+    console = terminal()
     table = Table(show_edge=False)
     for col in ("case", "step", "result", "what differed / deviation"):
         table.add_column(col)
@@ -100,6 +102,8 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         console.print(table)
     for e in result.load_errors:
         console.print(Text.assemble(("load error", "bold red"), " ", t(load_error_line(e))))
+    for e in result.internal_errors:
+        console.print(Text.assemble(("internal error", "bold red"), " ", t(load_error_line(e))))
     if coverage and result.coverage:
         cov = Table(title="Rule coverage (scenario steps that fired each rule)", title_justify="left", show_edge=False)
         cov.add_column("rule")
@@ -116,4 +120,5 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
         return f"{count} {word}" + ("" if count == 1 else "s")
 
     console.print(f"{n(s['files'], 'file')}, {n(s['steps'], 'step')}: {s['passed']} passed, {s['failed']} failed, "
-                  f"{n(s['deviations'], 'deviation')}, {n(s['errors'], 'load error')}")
+                  f"{n(s['deviations'], 'deviation')}, {n(s['errors'], 'load error')}"
+                  + (f", {n(len(result.internal_errors), 'internal error')}" if result.internal_errors else ""))

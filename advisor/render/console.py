@@ -15,6 +15,7 @@ from .. import DISCLAIMER
 from ..advice import Advice, Recommendation
 from ..explain import Explanation, Node, trace_outline
 from ..textsafe import visible
+from . import terminal
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -47,7 +48,7 @@ def _rec_line(r: Recommendation, titles: dict[str, str]) -> Text:
 
 
 def print_advice(advice: Advice, trace: bool = False, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or terminal()
     rb = advice.rulebook
     console.print(_t(f"rulebook {rb.id} {rb.version} (sha256 {rb.sha256[:12]})", "dim"))
     if advice.derived:
@@ -103,7 +104,7 @@ def _cell(v: Any) -> str:
 
 def print_explanation(ex: Explanation, console: Console | None = None) -> None:
     """Each condition of one rule with the value it looked at, the threshold, met / not met."""
-    console = console or Console()
+    console = console or terminal()
     rb = ex.rulebook
     console.print(_t(f"rulebook {rb.get('id')} {rb.get('version')} (sha256 {rb.get('sha256', '')[:12]})", "dim"))
     if ex.fired:

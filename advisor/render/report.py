@@ -71,9 +71,11 @@ def _references(advice: Advice) -> tuple[dict[str, Reference], str]:
 def gather(advice: Advice, state_path: Path | None = None) -> ReportData:
     text = None
     if state_path is not None:
+        from ..yamlio import read_text
+
         try:
-            text = Path(state_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_text(state_path)  # the same checks as the evaluation's read (regular file, size)
+        except InputError:
             text = None
     refs, note = _references(advice)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -307,4 +309,5 @@ def write_report(advice: Advice, path: str | Path, state_path: Path | None = Non
     if writer is None:
         raise InputError(f"unknown report format '{p.suffix or '(no suffix)'}'{vocab.suggest(p.suffix.lower(), WRITERS)}; "
                          "use a file ending in .html or .md", Location(str(p)))
-    write_text_atomic(p, writer(gather(advice, state_path)))
+    inputs = [x for x in (state_path, advice.rulebook.source) if x]
+    write_text_atomic(p, writer(gather(advice, state_path)), inputs=inputs)

@@ -199,18 +199,19 @@ def test_closed_stdout_is_a_clear_error(args):
 
 @pytest.mark.parametrize("args", [["evaluate", "--json"], ["evaluate"], ["batch"], ["batch", "--json"]])
 def test_non_utf8_stdout_still_prints(args, tmp_path):
-    state = tmp_path / "s.yaml"  # a co-medication name outside ASCII reaches every output
-    state.write_text(OK_STATE.read_text() + "co_medications: [{class: other, drug: \"Ibuprofène 😀\"}]\n")
+    rulebook = tmp_path / "rb.yaml"  # a rationale outside ASCII reaches every output
+    rulebook.write_text((CORPUS / "ok-rulebook.yaml").read_text().replace("The label holds imatinib.", "Hold at grade ≥ 3 😀."))
     scen = tmp_path / "scen.yaml"
     scen.write_text(OK_SCENARIO.read_text() + "    deviation: \"Équipe ≥ 😀 a continué\"\n")
-    target = scen if args[0] == "batch" else state
-    res = child(args + [target], env={**os.environ, "PYTHONIOENCODING": "ascii"})
-    assert res.returncode in (0, 1), res.stderr
+    res = child(args + ["--rulebook", rulebook, scen if args[0] == "batch" else OK_STATE],
+                env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert res.returncode == 0, res.stderr
     assert b"Traceback" not in res.stderr and b"internal error" not in res.stderr
     if "--json" in args:
-        text = json.dumps(json.loads(res.stdout), ensure_ascii=False)  # valid JSON
-        if args[0] == "batch":
-            assert "Équipe ≥ 😀" in text  # the same characters, written as JSON escapes
+        text = json.dumps(json.loads(res.stdout), ensure_ascii=False)  # valid JSON with the same characters
+        assert ("Équipe ≥ 😀" if args[0] == "batch" else "grade ≥ 3 😀") in text
+    else:
+        assert b"\\u2265" in res.stdout  # shown as an escape
 
 
 # -- folders and messages -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""CTCAE v5 grading of lab values (../shared/reference/clinical.md, source: ctcae-v5).
+"""CTCAE v5 grading of lab values (NCI CTCAE v5.0, 2017).
 
 Grades are derived, never guessed: a missing reference limit uses a documented default
 range and the assumption is carried into the output.

@@ -13,7 +13,7 @@ from advisor.state import state_from_data
 from advisor.yamlio import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(scope="session")

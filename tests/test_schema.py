@@ -58,7 +58,7 @@ def test_scenario_step_state_is_partial():
     schema = json_schema("scenario")
     partial = schema["$defs"]["PartialPatientState"]
     assert "imatinib" in partial["properties"] and "required" not in json.dumps(partial)
-    assert schema["$defs"]["Step"]["properties"]["state"] == {"$ref": "#/$defs/PartialPatientState"}
+    assert schema["$defs"]["Step"]["properties"]["state"]["$ref"] == "#/$defs/PartialPatientState"
 
 
 def test_rulebook_schema_completes_fact_types():

@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WHEELHOUSE := wheelhouse
-INTERPRETER = import platform, sys; print(sys.executable, platform.python_version())
+INTERPRETER = import os, platform, sys; print(os.path.realpath(sys.executable), platform.python_version())
 
 .PHONY: demo test bench lint clean
 

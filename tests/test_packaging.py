@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import os
+import platform
 import subprocess
 import sys
 import tomllib
@@ -12,12 +13,11 @@ import pytest
 
 from advisor import rulebook as rulebook_module
 from advisor.rulebook import BUNDLED_RULEBOOK, default_rulebook_path
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-_spec = importlib.util.spec_from_file_location("build_durable", ROOT / "tools" / "build_durable.py")
-build_durable = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build_durable)
+build_durable = load_tool("build_durable")
 
 
 def test_the_environment_variable_chooses_the_rulebook(monkeypatch, tmp_path):
@@ -75,3 +75,40 @@ def test_the_313_patch_refuses_a_source_it_was_not_made_for(tmp_path):
     src = _fake_sdist_tree(tmp_path, 4)
     with pytest.raises(build_durable.BuildError, match="expected 5 calls"):
         build_durable.patch(src)
+
+
+def test_an_unloadable_durable_rules_is_a_clear_error(monkeypatch, rulebook):
+    """The unpatched release on 3.13 imports with an undefined symbol: say what to do, not a traceback."""
+    from advisor import engine
+    from advisor.errors import EngineError
+
+    monkeypatch.setitem(sys.modules, "durable_rules_engine", None)  # import now raises ImportError
+    with pytest.raises(EngineError, match="tools/build_durable.py"):
+        engine._Compiled(rulebook)
+
+
+def _make_plan(venv: Path, stamp: str | None, python: str | None) -> str:
+    """What `make test` would run (make -n) with a venv whose stamp says `stamp`."""
+    venv.mkdir(exist_ok=True)
+    if stamp is not None:
+        (venv / ".installed").write_text(stamp)
+        os.utime(venv / ".installed", (2**31, 2**31))  # newer than pyproject.toml, as after an install
+    args = ["make", "-n", "test", f"VENV={venv}"] + ([f"PYTHON={python}"] if python else [])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON"}
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, check=True).stdout
+
+
+def _interpreter_id() -> str:
+    return f"{os.path.realpath(sys.executable)} {platform.python_version()}\n"
+
+
+@pytest.mark.parametrize(("stamp", "python", "rebuilds"), [
+    ("same", "self", False),       # PYTHON names the interpreter that made the venv
+    ("other", "self", True),       # PYTHON names another one: the venv is rebuilt
+    ("other", None, False),        # no PYTHON given: the venv that exists is kept
+    (None, None, True),            # no venv yet
+])
+def test_make_rebuilds_the_venv_when_python_changes(tmp_path, stamp, python, rebuilds):
+    text = {"same": _interpreter_id(), "other": "/usr/bin/python3.99 3.99.0\n", None: None}[stamp]
+    plan = _make_plan(tmp_path / "venv", text, sys.executable if python == "self" else None)
+    assert ("-m venv" in plan) == rebuilds, plan

@@ -97,12 +97,12 @@ def fields_table(model: type[BaseModel]) -> str:
 def values_table(name: str) -> str:
     if name == "AE_TERMS":
         rows = ["| term | area | grades | meaning |", "|---|---|---|---|"]
-        for term, meaning in vocab.MEANINGS["AE_TERMS"].items():
+        for term, area in vocab.AE_TERMS.items():
             lo, hi = vocab.MIN_GRADE.get(term, 1), vocab.MAX_GRADE.get(term, 5)
-            rows.append(f"| `{term}` | {vocab.AE_TERMS[term]} | {lo}-{hi} | {_cell(meaning)} |")
+            rows.append(f"| `{term}` | {area} | {lo}-{hi} | {_cell(vocab.MEANINGS['AE_TERMS'].get(term, ''))} |")
         return "\n".join(rows) + "\n"
     meanings = vocab.MEANINGS.get(name) or getattr(vocab, name)
-    rows = ["| value | meaning |", "|---|---|"] + [f"| `{v}` | {_cell(m)} |" for v, m in meanings.items()]
+    rows = ["| value | meaning |", "|---|---|"] + [f"| `{v}` | {_cell(meanings.get(v, ''))} |" for v in getattr(vocab, name)]
     return "\n".join(rows) + "\n"
 
 

@@ -50,6 +50,16 @@ AE_TERMS: dict[str, str] = {
     "pneumonitis": "pulmonary",
     "fatigue": "general",
     "fever": "general",
+    # lab-based terms graded from values (advisor/grading.py, docs/ctcae.md)
+    "ggt_increased": "hepatic",
+    "lymphocyte_count_decreased": "hematologic",
+    "hypokalemia": "general",
+    "hypocalcemia": "general",
+    "hypomagnesemia": "general",
+    "hypophosphatemia": "general",
+    "cpk_increased": "general",
+    "hypoalbuminemia": "general",
+    "inr_increased": "general",
 }
 
 # CTCAE v5 caps some terms below 5: a grade above the cap is an input error.
@@ -67,6 +77,19 @@ MAX_GRADE: dict[str, int] = {
     "nausea": 3,
     "stevens_johnson_syndrome": 5,
     "toxic_epidermal_necrolysis": 5,
+    # lab terms: v5 writes no grade 5 (or, for INR, no grade 4 either)
+    "alt_increased": 4,
+    "ast_increased": 4,
+    "blood_bilirubin_increased": 4,
+    "alkaline_phosphatase_increased": 4,
+    "ggt_increased": 4,
+    "creatinine_increased": 4,
+    "cpk_increased": 4,
+    "neutrophil_count_decreased": 4,
+    "platelet_count_decreased": 4,
+    "white_blood_cell_decreased": 4,
+    "lymphocyte_count_decreased": 4,
+    "inr_increased": 3,
 }
 MIN_GRADE: dict[str, int] = {"stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4, "febrile_neutropenia": 3}
 
@@ -341,5 +364,14 @@ MEANINGS: dict[str, dict[str, str]] = {
         "pneumonitis": "inflammation of the lung tissue (interstitial lung disease)",
         "fatigue": "tiredness not relieved by rest",
         "fever": "body temperature above 38.0 °C",
+        "ggt_increased": "gamma-glutamyl transferase above the upper limit of normal",
+        "lymphocyte_count_decreased": "lymphocytes below the lower limit of normal",
+        "hypokalemia": "blood potassium below the lower limit of normal",
+        "hypocalcemia": "blood calcium (corrected for albumin) or ionized calcium below the lower limit of normal",
+        "hypomagnesemia": "blood magnesium below the lower limit of normal",
+        "hypophosphatemia": "blood phosphate below the lower limit of normal (CTCAE v5 grades it by symptoms, not the value)",
+        "cpk_increased": "creatine kinase (CK, CPK) above the upper limit of normal",
+        "hypoalbuminemia": "blood albumin below the lower limit of normal",
+        "inr_increased": "INR above the upper limit of normal (above the baseline when on anticoagulation)",
     },
 }

@@ -94,7 +94,8 @@ def _make_plan(venv: Path, stamp: str | None, python: str | None) -> str:
         (venv / ".installed").write_text(stamp)
         os.utime(venv / ".installed", (2**31, 2**31))  # newer than pyproject.toml, as after an install
     args = ["make", "-n", "test", f"VENV={venv}"] + ([f"PYTHON={python}"] if python else [])
-    env = {k: v for k, v in os.environ.items() if k != "PYTHON"}
+    # under `make test` the outer make passes its PYTHON= and VENV= down through MAKEFLAGS
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHON", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL")}
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, env=env, check=True).stdout
 
 

@@ -22,7 +22,8 @@ from .yamlio import Document, parse_text
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
 AREAS = ("hepatic", "hematologic", "skin", "fluid", "musculoskeletal", "gastrointestinal", "pulmonary",
-         "renal", "general", "hypersensitivity", "response", "interactions", "dosing")
+         "renal", "general", "hypersensitivity", "response", "interactions", "dosing",
+         "cardiac", "populations", "surgery")
 LADDER_BASES = ("current", "standard", "max", "lowest")
 MAX_RULES = 4000  # durable-rules fails above 4,096 rules
 MAX_NUMBER = 1e15  # facts cross into the C core as JSON; larger integers do not fit 64 bits

@@ -16,7 +16,7 @@ from .yamlio import Document, expect_mapping, read_document
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 STEP_KEYS = ("id", "day", "summary", "state", "expect", "deviation")
-EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
+EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired", "params")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Expect:
     cites: tuple[str, ...] = ()
     fired: tuple[str, ...] = ()  # rule ids that must fire (addition to the format)
     not_fired: tuple[str, ...] = ()  # rule ids that must not fire (addition to the format)
+    params: tuple[tuple[str, Any], ...] = ()  # what the dosing decision's params must contain (addition)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,20 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
         cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
         fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
         not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+        params=_params(raw.get("params"), doc, path + ("params",)),
     )
+
+
+def _params(raw: Any, doc: Document, path: tuple) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise InputError("'params' must be a mapping of the dosing decision's parameters (e.g. {drug: avapritinib})", doc.location(path))
+    known = sorted({p for a in vocab.ACTIONS.values() if a.kind == "dosing" for p in a.params})
+    for k in raw:
+        if k not in known:
+            raise InputError(f"unknown dosing parameter '{k}'{vocab.suggest(k, known)}; expected one of: {', '.join(known)}", doc.location(path + (k,)))
+    return tuple(sorted(raw.items()))
 
 
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
@@ -245,6 +259,8 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
+    problems += [f"dosing parameter {k} is {advice.dosing.params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
+                 for k, v in ex.params if advice.dosing.params.get(k) != v]
     return tuple(problems)
 
 

@@ -48,6 +48,7 @@ class Expect(_Model):
     cites: str | list[str] | None = Field(None, description="evidence ids the advice must cite")
     fired: str | list[str] | None = Field(None, description="rule ids that must fire")
     not_fired: str | list[str] | None = Field(None, description="rule ids that must not fire")
+    params: dict[str, Any] | None = Field(None, description="parameters the dosing decision must carry, e.g. {drug: avapritinib}")
 
 
 class Step(_Model):

@@ -28,6 +28,10 @@ ResponseStatus = Literal[vocab.RESPONSE_STATUSES]  # type: ignore[valid-type]
 Progression = Literal[vocab.PROGRESSIONS]  # type: ignore[valid-type]
 Criteria = Literal[vocab.CRITERIA]  # type: ignore[valid-type]
 ComedClass = Literal[vocab.COMED_CLASSES]  # type: ignore[valid-type]
+HepaticImpairment = Literal[vocab.HEPATIC_IMPAIRMENT]  # type: ignore[valid-type]
+Attribution = Literal[vocab.ATTRIBUTIONS]  # type: ignore[valid-type]
+SurgeryStatus = Literal[vocab.SURGERY_STATUSES]  # type: ignore[valid-type]
+Resection = Literal[vocab.RESECTIONS]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -63,6 +67,28 @@ class Patient(_Strict):
     age: int | None = Field(None, ge=0, le=120)
     sex: Sex | None = None
     weight_kg: Finite | None = Field(None, gt=0, le=400)
+    # contract additions for the label's special populations (docs/vocabulary-additions.md)
+    creatinine_clearance_ml_min: Finite | None = Field(None, ge=0, le=250, description="measured or clinician-estimated CrCl in mL/min")
+    hepatic_impairment: HepaticImpairment | None = Field(None, description="liver impairment before imatinib (NCI ODWG class), not a drug reaction")
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+
+
+class Surgery(_Strict):
+    """The operation planned before imatinib stops (pre-operative) or already done."""
+    status: SurgeryStatus
+    days_until: int | None = Field(None, ge=0, le=3650)
+    days_since: int | None = Field(None, ge=0, le=36500)
+    rupture: bool | None = None
+    resection: Resection | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Surgery":
+        if self.status == "planned" and self.days_since is not None:
+            raise ValueError("days_since is for an operation already done; status is planned")
+        if self.status == "done" and self.days_until is not None:
+            raise ValueError("days_until is for a planned operation; status is done")
+        return self
 
 
 class Imatinib(_Strict):
@@ -70,8 +96,19 @@ class Imatinib(_Strict):
     dose_mg: int | None = Field(None, description="daily dose in mg (total per day); on the ladder 100-800")
     schedule: Schedule = "daily"
     days_interrupted: int | None = Field(None, ge=0, le=36500)
+    # dose history (contract additions)
+    highest_tolerated_mg: int | None = Field(None, description="the highest ladder dose imatinib was tolerated at")
+    not_tolerated_mg: tuple[int, ...] = Field((), description="ladder doses at which imatinib was not tolerated")
+    escalation_tried: bool | None = Field(None, description="the dose was escalated above 400 mg/d earlier")
 
-    _check_dose = field_validator("dose_mg")(_on_ladder)
+    _check_dose = field_validator("dose_mg", "highest_tolerated_mg")(_on_ladder)
+
+    @field_validator("not_tolerated_mg")
+    @classmethod
+    def _doses_on_ladder(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        for mg in v:
+            _on_ladder(mg)
+        return v
 
     @model_validator(mode="after")
     def _coherent(self) -> "Imatinib":
@@ -90,6 +127,7 @@ class AdverseEvent(_Strict):
     trend: Trend | None = None
     features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
     recurrence: bool = False
+    attribution: Attribution = Field("unknown", description="imatinib (drug), the tumour itself (disease), another cause, or unknown")
 
     _check_term = field_validator("term")(_term)
 
@@ -161,6 +199,7 @@ class PatientState(_Strict):
     co_medications: tuple[Comedication, ...] = ()
     response: Response | None = None
     history: tuple[HistoryItem, ...] = ()
+    surgery: Surgery | None = None
 
     @field_validator("labs")
     @classmethod

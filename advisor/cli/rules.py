@@ -111,7 +111,7 @@ def _relative(p: Path) -> Path:
 
 
 _MARK = {"continue_imatinib": "C", "reduce_dose": "R", "escalate_dose": "E", "interrupt_imatinib": "I",
-         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S"}
+         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S", "switch_therapy": "SW"}
 
 
 @rules_app.command("coverage")

@@ -67,6 +67,8 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "highest_tolerated_mg": FieldSpec(NUMBER), "lowest_not_tolerated_mg": FieldSpec(NUMBER),
         "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER),
         "escalation_ceiling_mg": FieldSpec(NUMBER), "room_to_escalate": FieldSpec(BOOL),
+        # the hard cap no dose may pass: the renal cap and one level below a dose not tolerated
+        "dose_cap_mg": FieldSpec(NUMBER), "above_dose_cap": FieldSpec(BOOL),
     },
     "ae": {
         "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
@@ -337,19 +339,29 @@ def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int,
     if im.escalation_tried is not None:
         data["escalation_tried"] = im.escalation_tried
     band = renal_band(estimate_crcl(state)[0])
-    caps = [ladder[-1][0]]
+    hard = [ladder[-1][0]]
     if band in RENAL_CAP_MG:
         data["renal_cap_mg"] = RENAL_CAP_MG[band]
-        caps.append(RENAL_CAP_MG[band])
+        hard.append(RENAL_CAP_MG[band])
+    if not_tolerated is not None:
+        hard.append(_dose_below(not_tolerated, ladder))
+    data["dose_cap_mg"] = min(hard)
+    caps = list(hard)
     if data.get("toxicity_ceiling_mg") is not None:
-        below = [mg for mg, sched in ladder if mg < data["toxicity_ceiling_mg"] and sched != "every_other_day"]
-        caps.append(max(below, default=ladder[0][0]))
+        caps.append(_dose_below(data["toxicity_ceiling_mg"], ladder))
     if im.escalation_tried and im.highest_tolerated_mg is not None:
         caps.append(im.highest_tolerated_mg)
     data["escalation_ceiling_mg"] = min(caps)
     if im.dose_mg is not None:
         data["room_to_escalate"] = data["escalation_ceiling_mg"] > im.dose_mg
+        data["above_dose_cap"] = im.dose_mg > data["dose_cap_mg"]
     return Fact(fact.id, fact.type, data)
+
+
+def _dose_below(mg: int, ladder: tuple[tuple[int, str], ...]) -> int:
+    """The next daily dose below mg on the ladder (the bottom daily dose at least)."""
+    daily = [m for m, sched in ladder if sched != "every_other_day"]
+    return max((m for m in daily if m < mg), default=min(daily))
 
 
 def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[str]) -> None:

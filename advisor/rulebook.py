@@ -501,7 +501,8 @@ class _Loader:
                 continue
             _check_keys(item, ("action", "params", "rationale", "evidence"), self.probs, ipath, rid)
             action = item.get("action")
-            if not isinstance(action, str) or action not in vocab.ACTIONS or action == "clinician_review":
+            # clinician_review is allowed in rules: a rule may hand a decision to the clinician, with its reason
+            if not isinstance(action, str) or action not in vocab.ACTIONS:
                 self.probs.add(ipath + ("action",), f"unknown action code '{action}'{vocab.suggest(action, vocab.ACTIONS)}", rid)
                 continue
             params = item.get("params") or {}
@@ -545,8 +546,9 @@ class _Loader:
             self.probs.add(path, f"ladder position {base!r} must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
         if not isinstance(v.get("step", 0), int):
             self.probs.add(path, "step must be a whole number of ladder levels", rid)
-        if "at_most" in v and v["at_most"] not in LADDER_BASES:
-            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)}", rid)
+        cap = v.get("at_most")
+        if "at_most" in v and cap not in LADDER_BASES and not (_parse_ref(cap) and self._value_or_ref({"ref": cap}, path, rid, bindings)):
+            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
 
 
 def parse_rulebook(text: str, source: str) -> Rulebook:

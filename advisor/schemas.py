@@ -24,7 +24,7 @@ from .units import ANALYTES
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]
-RuleActionCode = Literal[tuple(a for a in vocab.ACTIONS if a != "clinician_review")]  # type: ignore[valid-type]
+RuleActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]  # rules may hand a decision to the clinician
 Codes = ActionCode | list[ActionCode]  # type: ignore[valid-type]
 
 

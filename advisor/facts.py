@@ -349,8 +349,11 @@ def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int,
     caps = list(hard)
     if data.get("toxicity_ceiling_mg") is not None:
         caps.append(_dose_below(data["toxicity_ceiling_mg"], ladder))
-    if im.escalation_tried and im.highest_tolerated_mg is not None:
-        caps.append(im.highest_tolerated_mg)
+    if im.escalation_tried:
+        # escalation was tried before: no higher than the dose then tolerated (the current one when unknown)
+        tolerated = im.highest_tolerated_mg if im.highest_tolerated_mg is not None else im.dose_mg
+        if tolerated is not None:
+            caps.append(tolerated)
     data["escalation_ceiling_mg"] = min(caps)
     if im.dose_mg is not None:
         data["room_to_escalate"] = data["escalation_ceiling_mg"] > im.dose_mg

@@ -65,9 +65,10 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         # the top of the ladder, the label's renal cap, one level below any dose not tolerated
         # (or ending a grade >= 3 episode), and the highest tolerated dose once escalation was tried
         "highest_tolerated_mg": FieldSpec(NUMBER), "lowest_not_tolerated_mg": FieldSpec(NUMBER),
-        "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER),
+        "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER), "hepatic_cap_mg": FieldSpec(NUMBER),
         "escalation_ceiling_mg": FieldSpec(NUMBER), "room_to_escalate": FieldSpec(BOOL),
-        # the hard cap no dose may pass: the renal cap and one level below a dose not tolerated
+        # the hard cap no dose may pass: the label's renal and severe-hepatic caps and the dose
+        # below one not tolerated
         "dose_cap_mg": FieldSpec(NUMBER), "above_dose_cap": FieldSpec(BOOL),
     },
     "ae": {
@@ -343,6 +344,11 @@ def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int,
     if band in RENAL_CAP_MG:
         data["renal_cap_mg"] = RENAL_CAP_MG[band]
         hard.append(RENAL_CAP_MG[band])
+    if state.patient.hepatic_impairment == "severe":
+        # US label: 25 % below the recommended dose (400 -> 300; KIT exon 9 advanced 800 -> 600)
+        recommended = 800 if state.mutation == "kit_exon_9" and state.indication in ("metastatic", "unresectable") else 400
+        data["hepatic_cap_mg"] = _dose_below(recommended, ladder)
+        hard.append(data["hepatic_cap_mg"])
     if not_tolerated is not None:
         hard.append(_dose_below(not_tolerated, ladder))
     data["dose_cap_mg"] = min(hard)
@@ -369,7 +375,8 @@ def _dose_below(mg: int, ladder: tuple[tuple[int, str], ...]) -> int:
 
 def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[str]) -> None:
     """Every ae fact carries an attribution (unknown unless stated). A bleed with tumour
-    bleeding among the findings and no stated cause is read as the tumour's, and said so."""
+    bleeding among the findings, and tumour lysis, with no stated cause are read as the
+    tumour's, and said so."""
     for i, f in enumerate(facts):
         if f.type != "ae":
             continue
@@ -377,6 +384,9 @@ def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[s
         attribution = stated.attribution if stated is not None else "unknown"
         if attribution == "unknown" and f.get("term") in BLEEDING_TERMS and "tumor_bleeding" in state.findings:
             warnings.append(f"{f.get('term')}: read as disease-related (tumour bleeding is among the findings and no attribution is given)")
+            attribution = "disease"
+        elif attribution == "unknown" and f.get("term") == "tumor_lysis_syndrome":
+            warnings.append("tumor_lysis_syndrome: read as disease-related (the tumour's lysis, not a drug reaction) as no attribution is given")
             attribution = "disease"
         facts[i] = Fact(f.id, f.type, {**f.data, "attribution": attribution})
 

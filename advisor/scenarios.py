@@ -252,6 +252,11 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     """What differs between the advice and the step's expectation (empty when it matches)."""
     ex = step.expect
     actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
+    dosing_params = dict(advice.dosing.params)
+    if _switch_drug(advice.dosing) == "sunitinib":
+        # switch_to_sunitinib means switch_therapy {drug: sunitinib}: either spelling meets either expectation
+        actions |= {"switch_to_sunitinib", "switch_therapy"}
+        dosing_params.setdefault("drug", "sunitinib")
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
     if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
@@ -259,9 +264,15 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
-    problems += [f"dosing parameter {k} is {advice.dosing.params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
-                 for k, v in ex.params if advice.dosing.params.get(k) != v]
+    problems += [f"dosing parameter {k} is {dosing_params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
+                 for k, v in ex.params if dosing_params.get(k) != v]
     return tuple(problems)
+
+
+def _switch_drug(dosing) -> str | None:
+    if dosing.action == "switch_to_sunitinib":
+        return "sunitinib"
+    return dosing.params.get("drug") if dosing.action == "switch_therapy" else None
 
 
 def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:

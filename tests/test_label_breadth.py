@@ -89,6 +89,8 @@ CASES = [
      "rechallenge_imatinib", {"dose_mg": 300}, ["hepatic-severe-start", "hepatic-impairment-monitor"], ["monitor_labs"]),
     ("hepatic-severe-exon9-start-600", adv(mutation="kit_exon_9", patient={"hepatic_impairment": "severe"}, imatinib=NOT_STARTED),
      "rechallenge_imatinib", {"dose_mg": 600}, ["hepatic-severe-start"], []),
+    ("hepatic-severe-on-400-reduced-to-300", adv(patient={"hepatic_impairment": "severe"}, imatinib=taking(), response=STABLE),
+     "reduce_dose", {"dose_mg": 300}, ["dose-above-cap-reduce"], []),
     ("hepatic-moderate-start-unchanged", adv(patient={"hepatic_impairment": "moderate"}, imatinib=NOT_STARTED),
      "rechallenge_imatinib", {"dose_mg": 400}, ["hepatic-impairment-monitor"], ["monitor_labs"]),
     # ---- pregnancy, breastfeeding, hepatitis B
@@ -110,6 +112,9 @@ CASES = [
     ("tumour-lysis", adv(imatinib=taking(), adverse_events=[{"term": "tumor_lysis_syndrome", "grade": 3, "attribution": "disease"}]),
      "interrupt_imatinib", {}, ["tls-acute-care"], ["hospital_admission", "supportive_care", "monitor_labs"]),
     ("tumour-lysis-resolved-same-dose", adv(imatinib=held(), adverse_events=[{"term": "tumor_lysis_syndrome", "grade": 3, "trend": "resolved", "attribution": "disease"}]),
+     "rechallenge_imatinib", {"dose_mg": 400}, ["disease-event-recovered-resume"], []),
+    ("tumour-lysis-read-as-disease-when-unattributed", adv(imatinib=held(), adverse_events=[
+        {"term": "tumor_lysis_syndrome", "grade": 3, "trend": "resolved"}]),
      "rechallenge_imatinib", {"dose_mg": 400}, ["disease-event-recovered-resume"], []),
     ("acute-kidney-injury", adv(imatinib=taking(), adverse_events=[{"term": "acute_kidney_injury", "grade": 3}]),
      "interrupt_imatinib", {}, ["aki-care", "nonheme-grade3-hold"], ["hospital_admission"]),

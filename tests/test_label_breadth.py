@@ -24,6 +24,7 @@ def held(dose_mg: int = 400, **extra) -> dict:
 NOT_STARTED = {"status": "not_started"}
 STABLE = {"status": "stable_disease"}
 GENERALIZED_PD = {"status": "progressive_disease", "progression": "generalized"}
+NORMAL_LIVER = {"alt": {"value": 30, "unit": "U/L", "uln": 40}, "bilirubin_total": {"value": 0.8, "unit": "mg/dL", "uln": 1.2}}
 
 
 def adv(**state) -> dict:
@@ -165,6 +166,15 @@ CASES = [
      "switch_therapy", {"drug": "regorafenib"}, ["later-line-regorafenib"], []),
     ("progression-on-regorafenib", adv(imatinib={"status": "discontinued"}, co_medications=[{"drug": "regorafenib"}], response=GENERALIZED_PD),
      "switch_therapy", {"drug": "ripretinib"}, ["later-line-ripretinib"], []),
+    # ---- laboratory changes the label does not dose by
+    ("lymphopenia-grade-3-held", adv(imatinib=taking(), labs={"lymphocytes": {"value": 0.3, "unit": "10^9/L"}}),
+     "interrupt_imatinib", {}, ["lab-marker-severe-hold"], ["monitor_labs"]),
+    ("lymphopenia-grade-3-settled-same-dose", adv(imatinib=held(), adverse_events=[
+        {"term": "lymphocyte_count_decreased", "grade": 3, "trend": "resolved"}]),
+     "rechallenge_imatinib", {"dose_mg": 400}, ["lymphocytes-recovered-restart"], []),
+    ("ggt-grade-3-settled-restarts-like-the-liver", adv(imatinib=held(), labs=NORMAL_LIVER,
+                                                        adverse_events=[{"term": "ggt_increased", "grade": 3, "trend": "resolved"}]),
+     "rechallenge_imatinib", {"dose_mg": 300}, ["hep-recovered-rechallenge"], []),
     # ---- general principles
     ("low-grade-event-resolved-restarts", adv(imatinib=held(), adverse_events=[{"term": "diarrhea", "grade": 2, "trend": "resolved"}]),
      "rechallenge_imatinib", {"dose_mg": 400}, ["low-grade-recovered-restart"], []),
@@ -197,7 +207,7 @@ NEW_RULES = {
     "adjuvant-low-risk-none", "adjuvant-intermediate-clinician", "start-adjuvant-rupture", "adjuvant-rupture-duration-clinician",
     "surgery-resection-margin-review", "sdh-nf1-advanced-clinician", "surgery-preop-stop", "surgery-preop-continue",
     "surgery-postop-resume", "neoadjuvant-early-assessment", "neoadjuvant-surgery-timing", "neoadjuvant-progression-surgery",
-    "later-line-regorafenib", "later-line-ripretinib",
+    "later-line-regorafenib", "later-line-ripretinib", "lab-marker-severe-hold", "lymphocytes-recovered-restart",
 }
 
 

@@ -19,7 +19,7 @@ from .yamlio import Document, expect_mapping, read_document
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 STEP_KEYS = ("id", "day", "summary", "state", "expect", "deviation")
-EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
+EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired", "params")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Expect:
     cites: tuple[str, ...] = ()
     fired: tuple[str, ...] = ()  # rule ids that must fire (addition to the format)
     not_fired: tuple[str, ...] = ()  # rule ids that must not fire (addition to the format)
+    params: tuple[tuple[str, Any], ...] = ()  # what the dosing decision's params must contain (addition)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,20 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
         cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
         fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
         not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+        params=_params(raw.get("params"), doc, path + ("params",)),
     )
+
+
+def _params(raw: Any, doc: Document, path: tuple) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise InputError("'params' must be a mapping of the dosing decision's parameters (e.g. {drug: avapritinib})", doc.location(path))
+    known = sorted({p for a in vocab.ACTIONS.values() if a.kind == "dosing" for p in a.params})
+    for k in raw:
+        if k not in known:
+            raise InputError(f"unknown dosing parameter '{k}'{vocab.suggest(k, known)}; expected one of: {', '.join(known)}", doc.location(path + (k,)))
+    return tuple(sorted(raw.items()))
 
 
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
@@ -246,6 +260,11 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     """What differs between the advice and the step's expectation (empty when it matches)."""
     ex = step.expect
     actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
+    dosing_params = dict(advice.dosing.params)
+    if _switch_drug(advice.dosing) == "sunitinib":
+        # switch_to_sunitinib means switch_therapy {drug: sunitinib}: either spelling meets either expectation
+        actions |= {"switch_to_sunitinib", "switch_therapy"}
+        dosing_params.setdefault("drug", "sunitinib")
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
     if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
@@ -253,6 +272,8 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
+    problems += [f"dosing parameter {k} is {dosing_params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
+                 for k, v in ex.params if dosing_params.get(k) != v]
     return tuple(problems)
 
 
@@ -264,6 +285,12 @@ def _walk(folder: Path, errors: list[LoadError]) -> list[Path]:
 
     found = [Path(top) / name for top, _dirs, names in os.walk(folder, onerror=unreadable) for name in names]
     return sorted(f for f in found if f.suffix.lower() in SCENARIO_SUFFIXES and f.is_file())
+
+
+def _switch_drug(dosing) -> str | None:
+    if dosing.action == "switch_to_sunitinib":
+        return "sunitinib"
+    return dosing.params.get("drug") if dosing.action == "switch_therapy" else None
 
 
 def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:

@@ -24,7 +24,7 @@ from .units import ANALYTES
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]
-RuleActionCode = Literal[tuple(a for a in vocab.ACTIONS if a != "clinician_review")]  # type: ignore[valid-type]
+RuleActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]  # rules may hand a decision to the clinician
 Codes = ActionCode | list[ActionCode]  # type: ignore[valid-type]
 
 
@@ -48,6 +48,7 @@ class Expect(_Model):
     cites: str | list[str] | None = Field(None, description="evidence ids the advice must cite")
     fired: str | list[str] | None = Field(None, description="rule ids that must fire")
     not_fired: str | list[str] | None = Field(None, description="rule ids that must not fire")
+    params: dict[str, Any] | None = Field(None, description="parameters the dosing decision must carry, e.g. {drug: avapritinib}")
 
 
 class Step(_Model):

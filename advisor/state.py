@@ -33,6 +33,10 @@ ResponseStatus = Literal[vocab.RESPONSE_STATUSES]  # type: ignore[valid-type]
 Progression = Literal[vocab.PROGRESSIONS]  # type: ignore[valid-type]
 Criteria = Literal[vocab.CRITERIA]  # type: ignore[valid-type]
 ComedClass = Literal[vocab.COMED_CLASSES]  # type: ignore[valid-type]
+HepaticImpairment = Literal[vocab.HEPATIC_IMPAIRMENT]  # type: ignore[valid-type]
+Attribution = Literal[vocab.ATTRIBUTIONS]  # type: ignore[valid-type]
+SurgeryStatus = Literal[vocab.SURGERY_STATUSES]  # type: ignore[valid-type]
+Resection = Literal[vocab.RESECTIONS]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -68,6 +72,28 @@ class Patient(_Strict):
     age: int | None = Field(None, ge=0, le=120, description="age in years")
     sex: Sex | None = Field(None, description="sex")
     weight_kg: Finite | None = Field(None, gt=0, le=400, description="body weight in kg (for weight-based steroid doses)")
+    # contract additions for the label's special populations (docs/vocabulary-additions.md)
+    creatinine_clearance_ml_min: Finite | None = Field(None, ge=0, le=250, description="measured or clinician-estimated CrCl in mL/min")
+    hepatic_impairment: HepaticImpairment | None = Field(None, description="liver impairment before imatinib (NCI ODWG class), not a drug reaction")
+    pregnant: bool | None = Field(None, description="the patient is pregnant")
+    breastfeeding: bool | None = Field(None, description="the patient is breastfeeding")
+
+
+class Surgery(_Strict):
+    """The operation planned before imatinib stops (pre-operative) or already done."""
+    status: SurgeryStatus = Field(description="planned (pre-operative) or done")
+    days_until: int | None = Field(None, ge=0, le=3650, description="when planned: days until the operation")
+    days_since: int | None = Field(None, ge=0, le=36500, description="when done: days since the operation")
+    rupture: bool | None = Field(None, description="the tumour ruptured before or during the operation")
+    resection: Resection | None = Field(None, description="margin status of the resection (r0, r1, r2)")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Surgery":
+        if self.status == "planned" and self.days_since is not None:
+            raise ValueError("days_since is for an operation already done; status is planned")
+        if self.status == "done" and self.days_until is not None:
+            raise ValueError("days_until is for a planned operation; status is done")
+        return self
 
 
 class Imatinib(_Strict):
@@ -76,8 +102,19 @@ class Imatinib(_Strict):
                                 "interrupted; on the ladder 100, 200, 300, 400, 600, 800; required when taking or interrupted")
     schedule: Schedule = Field("daily", description="how the daily dose is taken")
     days_interrupted: int | None = Field(None, ge=0, le=36500, description="when interrupted: days since the last dose")
+    # dose history (contract additions)
+    highest_tolerated_mg: int | None = Field(None, description="the highest ladder dose imatinib was tolerated at")
+    not_tolerated_mg: tuple[int, ...] = Field((), description="ladder doses at which imatinib was not tolerated")
+    escalation_tried: bool | None = Field(None, description="the dose was escalated above 400 mg/d earlier")
 
-    _check_dose = field_validator("dose_mg")(_on_ladder)
+    _check_dose = field_validator("dose_mg", "highest_tolerated_mg")(_on_ladder)
+
+    @field_validator("not_tolerated_mg")
+    @classmethod
+    def _doses_on_ladder(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        for mg in v:
+            _on_ladder(mg)
+        return v
 
     @model_validator(mode="after")
     def _coherent(self) -> "Imatinib":
@@ -98,6 +135,7 @@ class AdverseEvent(_Strict):
     trend: Trend | None = Field(None, description="how the event is changing")
     features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="qualifiers of the event")  # type: ignore[valid-type]
     recurrence: bool = Field(False, description="true when the event came back after imatinib was restarted")
+    attribution: Attribution = Field("unknown", description="imatinib (drug), the tumour itself (disease), another cause, or unknown")
 
     _check_term = field_validator("term")(_term)
 
@@ -179,6 +217,7 @@ class PatientState(_Strict):
     co_medications: tuple[Comedication, ...] = Field((), description="what the patient takes now besides imatinib")
     response: Response | None = Field(None, description="the tumour's status now")
     history: tuple[HistoryItem, ...] = Field((), description="earlier adverse-event episodes that shape what is safe now")
+    surgery: Surgery | None = Field(None, description="the operation planned (pre-operative) or done")
 
     @field_validator("labs")
     @classmethod

@@ -61,6 +61,16 @@ AE_TERMS: dict[str, str] = {
     "hypoalbuminemia": "general",
     "inr_increased": "general",
 }
+# Non-lab terms the label's warnings need (contract additions, docs/vocabulary-additions.md).
+AE_TERMS.update({
+    "heart_failure": "cardiac",
+    "hypothyroidism": "general",
+    "tumor_lysis_syndrome": "general",
+    "gastrointestinal_perforation": "gastrointestinal",
+    "intra_abdominal_hemorrhage": "gastrointestinal",
+    "acute_kidney_injury": "renal",
+    "weight_gain": "fluid",
+})
 
 # CTCAE v5 caps some terms below 5: a grade above the cap is an input error.
 MAX_GRADE: dict[str, int] = {
@@ -92,6 +102,10 @@ MAX_GRADE: dict[str, int] = {
     "inr_increased": 3,
 }
 MIN_GRADE: dict[str, int] = {"stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4, "febrile_neutropenia": 3}
+# CTCAE v5 grade ranges of the non-lab terms added for the label's warnings
+MAX_GRADE.update({"weight_gain": 3})
+MIN_GRADE.update({"tumor_lysis_syndrome": 3, "acute_kidney_injury": 3, "gastrointestinal_perforation": 2,
+                  "intra_abdominal_hemorrhage": 2})
 
 FEATURES: dict[str, str] = {
     "exfoliation": "skin peeling or scaling (exfoliative dermatitis)",
@@ -123,6 +137,8 @@ FINDINGS: dict[str, str] = {
     "ct_density_decrease": "lesion CT attenuation fell by 15 % or more (a Choi response)",
     "trough_below_1100": "imatinib trough (Cmin) below 1100 ng/mL",
     "hepatic_encephalopathy": "encephalopathy with liver injury",
+    "hbv_serology_positive": "HBsAg or anti-HBc positive (hepatitis B carrier or past infection)",
+    "tumor_bleeding": "bleeding from the tumour itself seen at endoscopy or imaging",
 }
 
 OUTCOMES = ("resolved", "resolved_on_steroids", "recurred_on_rechallenge", "led_to_discontinuation")
@@ -131,7 +147,13 @@ STATUSES = ("taking", "interrupted", "discontinued", "not_started")
 SCHEDULES = ("daily", "twice_daily", "every_other_day")
 INDICATIONS = ("adjuvant", "neoadjuvant", "metastatic", "unresectable")
 RISKS = ("low", "intermediate", "high")
-MUTATIONS = ("kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown")
+MUTATIONS = ("kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown",
+             "sdh_deficient", "nf1_related")
+HEPATIC_IMPAIRMENT = ("none", "mild", "moderate", "severe")  # NCI Organ Dysfunction Working Group classes
+ATTRIBUTIONS = ("drug", "disease", "other", "unknown")
+SURGERY_STATUSES = ("planned", "done")
+RESECTIONS = ("r0", "r1", "r2")
+SWITCH_DRUGS = ("sunitinib", "regorafenib", "ripretinib", "avapritinib")  # switch_therapy may also name another drug
 SEXES = ("male", "female", "other")
 RESPONSE_STATUSES = ("complete_response", "partial_response", "stable_disease", "progressive_disease", "no_evidence_of_disease", "not_assessed")
 PROGRESSIONS = ("none", "limited", "generalized")
@@ -140,7 +162,11 @@ COMED_CLASSES = (
     "systemic_corticosteroid", "topical_corticosteroid", "antihistamine", "diuretic", "antibiotic",
     "g_csf", "analgesic", "antiemetic", "antidiarrheal", "ursodeoxycholic_acid",
     "cyp3a4_inducer", "cyp3a4_inhibitor", "other",
+    "strong_cyp3a4_inducer", "strong_cyp3a4_inhibitor", "moderate_cyp3a4_inhibitor", "cyp3a4_substrate_narrow",
+    "warfarin", "paracetamol", "levothyroxine",
 )
+# The older class names mean the strong ones: each pair is read as one class.
+COMED_ALIASES = {"cyp3a4_inducer": "strong_cyp3a4_inducer", "cyp3a4_inhibitor": "strong_cyp3a4_inhibitor"}
 
 
 @dataclass(frozen=True)
@@ -159,6 +185,7 @@ _ACTIONS = [
     ActionSpec("rechallenge_imatinib", "dosing", ("dose_mg", "schedule", "titration"), "restart after an interruption, with the step-up plan"),
     ActionSpec("escalate_dose", "dosing", ("dose_mg", "schedule"), "raise the dose"),
     ActionSpec("switch_to_sunitinib", "dosing", (), "change to second line (implies stopping imatinib)"),
+    ActionSpec("switch_therapy", "dosing", ("drug",), "stop imatinib and change to the named drug (sunitinib, regorafenib, ripretinib, avapritinib, ...)"),
     ActionSpec("systemic_corticosteroid", "co_treatment", ("drug", "dose_mg_per_day", "taper"), "start an oral or IV corticosteroid"),
     ActionSpec("taper_corticosteroid", "co_treatment", ("to_mg_per_day",), "lower the corticosteroid dose"),
     ActionSpec("topical_corticosteroid", "co_treatment", (), "topical steroid on affected skin"),
@@ -181,18 +208,23 @@ _ACTIONS = [
     ActionSpec("surgical_consult", "workup", ("reason",), "surgical opinion"),
     ActionSpec("tumor_assessment", "workup", ("modality",), "restage the tumour"),
     ActionSpec("trough_level", "workup", (), "imatinib trough plasma level"),
+    ActionSpec("cardiac_evaluation", "workup", (), "assess cardiac function (echocardiogram, BNP)"),
     ActionSpec("clinician_review", "workup", ("reason",), "no rule covers this state: the clinician decides"),
 ]
 ACTIONS: dict[str, ActionSpec] = {a.code: a for a in _ACTIONS}
 DOSING_ACTIONS = tuple(a.code for a in _ACTIONS if a.kind == "dosing")
-DOSING_WHILE_TAKING = ("continue_imatinib", "reduce_dose", "escalate_dose", "interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
-DOSING_WHILE_OFF = ("interrupt_imatinib", "rechallenge_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
+DOSING_WHILE_TAKING = ("continue_imatinib", "reduce_dose", "escalate_dose", "interrupt_imatinib", "discontinue_imatinib",
+                       "switch_to_sunitinib", "switch_therapy")
+DOSING_WHILE_OFF = ("interrupt_imatinib", "rechallenge_imatinib", "discontinue_imatinib", "switch_to_sunitinib", "switch_therapy")
+# Decisions that take the patient off imatinib (for rendering and the safety layer)
+STOPPING_ACTIONS = ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib", "switch_therapy")
 
 # Precedence when rules disagree on dosing: the most cautious wins. Escalation ranks above
 # continue so that a mild toxicity does not silently cancel a progression decision; the
 # safety layer still blocks escalation during any unresolved grade >= 3 event.
 DOSING_PRECEDENCE = {
     "switch_to_sunitinib": 6,
+    "switch_therapy": 6,  # switch_to_sunitinib is switch_therapy {drug: sunitinib}
     "discontinue_imatinib": 5,
     "interrupt_imatinib": 4,
     "reduce_dose": 3,
@@ -264,6 +296,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "pdgfra_other": "any other PDGFRA mutation",
         "wild_type": "no KIT or PDGFRA mutation found",
         "unknown": "not tested, or the result is not known",
+        "sdh_deficient": "KIT/PDGFRA wild-type, SDH-deficient (loss of SDHB staining): imatinib-insensitive",
+        "nf1_related": "KIT/PDGFRA wild-type GIST in neurofibromatosis type 1: imatinib-insensitive",
     },
     "STATUSES": {
         "taking": "the patient takes imatinib now",
@@ -322,6 +356,13 @@ MEANINGS: dict[str, dict[str, str]] = {
         "cyp3a4_inducer": "a strong CYP3A4 inducer (rifampicin, carbamazepine, phenytoin, St John's wort): lowers imatinib levels",
         "cyp3a4_inhibitor": "a strong CYP3A4 inhibitor (ketoconazole, clarithromycin, ritonavir, grapefruit): raises imatinib levels",
         "other": "anything else",
+        "strong_cyp3a4_inducer": "a strong CYP3A4 inducer (rifampicin, phenytoin, carbamazepine, St John's wort, ...): lowers imatinib exposure",
+        "strong_cyp3a4_inhibitor": "a strong CYP3A4 inhibitor (ketoconazole, itraconazole, clarithromycin, ritonavir, ...): raises imatinib exposure",
+        "moderate_cyp3a4_inhibitor": "a moderate CYP3A4 inhibitor (diltiazem, verapamil, erythromycin, fluconazole, ...)",
+        "cyp3a4_substrate_narrow": "a CYP3A4 substrate with a narrow therapeutic index (ciclosporin, tacrolimus, pimozide, fentanyl, ergots, quinidine)",
+        "warfarin": "warfarin (a CYP2C9/CYP3A4 substrate; the label prefers heparins)",
+        "paracetamol": "paracetamol (acetaminophen); liver toxicity reported with imatinib",
+        "levothyroxine": "thyroid hormone replacement (levothyroxine)",
     },
     "AE_TERMS": {
         "alt_increased": "alanine aminotransferase above the upper limit of normal",
@@ -373,5 +414,33 @@ MEANINGS: dict[str, dict[str, str]] = {
         "cpk_increased": "creatine kinase (CK, CPK) above the upper limit of normal",
         "hypoalbuminemia": "blood albumin below the lower limit of normal",
         "inr_increased": "INR above the upper limit of normal (above the baseline when on anticoagulation)",
+        "heart_failure": "congestive heart failure or left ventricular dysfunction (oedema, dyspnoea, low ejection fraction)",
+        "hypothyroidism": "an underactive thyroid (raised TSH), or more levothyroxine needed after thyroidectomy",
+        "tumor_lysis_syndrome": "metabolic derangement (potassium, urate, phosphate up; calcium down) from a rapidly dying bulky tumour",
+        "gastrointestinal_perforation": "a hole in the wall of the bowel or stomach",
+        "intra_abdominal_hemorrhage": "bleeding into the abdomen (often from the tumour itself)",
+        "acute_kidney_injury": "an acute fall in kidney function",
+        "weight_gain": "weight gain (rapid, unexpected gain suggests fluid retention)",
+    },
+    "HEPATIC_IMPAIRMENT": {
+        "none": "no liver impairment before imatinib",
+        "mild": "mild liver impairment before imatinib (NCI ODWG: bilirubin up to 1.5 x ULN, any AST)",
+        "moderate": "moderate liver impairment before imatinib (NCI ODWG: bilirubin > 1.5-3 x ULN)",
+        "severe": "severe liver impairment before imatinib (NCI ODWG: bilirubin > 3-10 x ULN)",
+    },
+    "ATTRIBUTIONS": {
+        "drug": "the treating team attributes the event to imatinib",
+        "disease": "the event comes from the tumour itself (tumour bleeding, tumour lysis after a response)",
+        "other": "another cause (another drug, an infection, ...)",
+        "unknown": "not attributed (the default)",
+    },
+    "SURGERY_STATUSES": {
+        "planned": "an operation is planned (the pre-operative setting)",
+        "done": "the operation has been done",
+    },
+    "RESECTIONS": {
+        "r0": "complete resection with microscopically clear margins",
+        "r1": "microscopically involved margins",
+        "r2": "macroscopic tumour left behind",
     },
 }

@@ -192,6 +192,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from .reports import BadToken, seal, unseal
 
     cfg = settings or Settings.from_env()
+    if not log.handlers:  # uvicorn configures only its own loggers; feedback and errors need one too
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     rulebook = get_rulebook(cfg.rulebook)  # a broken rulebook stops the start, not a request
     jwks = cfg.jwt.keys() if cfg.jwt.jwks_path else None
     state: dict[str, Any] = {}
@@ -288,13 +293,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {}
 
     @app.get("/reports/{token}", response_class=HTMLResponse, tags=["reports"],
-             responses={404: {"model": ErrorResponse, "description": "Invalid or expired link"}})
+             responses={404: {"description": "Invalid or expired link (an HTML page saying so)"}})
     async def report(token: str) -> Any:
         """The full report behind a card's link (the link carries its input, encrypted; it expires)."""
         try:
             data = unseal(token, cfg.report_key or "")
-        except BadToken as exc:
-            return _error(404, "not_found", str(exc))
+        except BadToken as exc:  # opened in a browser: a page, not JSON
+            return HTMLResponse(f"<!DOCTYPE html><title>Report link</title><p>{exc}. Open the card again for a fresh link.</p>",
+                                status_code=404)
         reading = _reading_from_report_input(data)
         advice = with_reading(evaluate(reading.state, rulebook), reading)
         return HTMLResponse(_render_html(advice, data))

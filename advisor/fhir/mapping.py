@@ -40,15 +40,30 @@ class BundleMapping:
 
 @dataclass
 class _Res:
-    """One resource of the Bundle: its validated model, reference label and entry position."""
+    """One resource of the Bundle: raw JSON, reference label and entry position; its typed
+    model is validated on first use, so resources the mapping only looks past (an older lab
+    value among hundreds) cost no validation."""
 
-    model: Any
+    raw: dict
     ref: str
-    where: str  # entry[3].resource
+    where: str
+    ctx: "_Ctx"
+    _model: Any = None
 
     @property
     def type(self) -> str:
-        return self.model.get_resource_type()
+        return self.raw["resourceType"]
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = _validate_model(self.raw, self.ref, self.where, self.ctx)
+        return self._model
+
+    def subject(self) -> str | None:
+        subject = self.raw.get("subject")
+        ref = subject.get("reference") if isinstance(subject, dict) else None
+        return ref if isinstance(ref, str) else None
 
 
 @dataclass
@@ -71,19 +86,22 @@ def _model_class(kind: str):
 
 
 def _validate(raw: dict, where: str, ctx: _Ctx) -> _Res:
-    from pydantic import ValidationError
-
     kind = raw["resourceType"]
     ref = f"{kind}/{raw['id']}" if isinstance(raw.get("id"), str) else f"{kind} at {where}"
+    return _Res(raw, ref, where, ctx)
+
+
+def _validate_model(raw: dict, ref: str, where: str, ctx: _Ctx) -> Any:
+    from pydantic import ValidationError
+
     try:
-        model = _model_class(kind).model_validate(raw)
+        return _model_class(raw["resourceType"]).model_validate(raw)
     except ValidationError as exc:
         problems = [f"{ref}: {'.'.join(str(p) for p in e['loc']) or '(resource)'}: {e['msg'].removeprefix('Value error, ')}"
                     for e in exc.errors()]
         if len(problems) == 1:
             raise InputError(problems[0], Location(ctx.source, None, where)) from None
         raise InputError(f"{len(problems)} problems in {ref}", Location(ctx.source, None, where), problems) from None
-    return _Res(model, ref, where)
 
 
 # --------------------------------------------------------------------------- reading the Bundle
@@ -149,10 +167,13 @@ def _when(value: Any) -> dt.datetime | None:
         return None
 
 
-def _observation_when(o: Any) -> dt.datetime | None:
-    period = getattr(o, "effectivePeriod", None)
-    return (_when(getattr(o, "effectiveDateTime", None)) or _when(getattr(o, "effectiveInstant", None))
-            or (_when(period.end) or _when(period.start) if period else None) or _when(getattr(o, "issued", None)))
+def _observation_when(raw: dict) -> dt.datetime | None:
+    """When an Observation was made, read from its raw JSON (to choose before validating)."""
+    period = raw.get("effectivePeriod") if isinstance(raw.get("effectivePeriod"), dict) else {}
+    for value in (raw.get("effectiveDateTime"), raw.get("effectiveInstant"), period.get("end"), period.get("start"), raw.get("issued")):
+        if isinstance(value, str) and (when := _when(value)) is not None:
+            return when
+    return None
 
 
 # --------------------------------------------------------------------------- medications
@@ -317,15 +338,14 @@ class _Mapper:
             return
         own = (f"Patient/{self.patient.model.id}",)
         for r in self.res:
-            subject = getattr(r.model, "subject", None) if r.type != "Patient" else None
-            ref = getattr(subject, "reference", None) if subject is not None else None
+            ref = r.subject() if r.type != "Patient" else None
             if ref and not (ref in own or ref.endswith("/" + own[0]) or ref.startswith("urn:")):
                 raise self.ctx.error(r, "subject.reference", f"refers to {ref}, not to {own[0]} (the Bundle's patient)")
 
     def as_of(self) -> dt.datetime | None:
         if self.timestamp is not None:
             return self.timestamp
-        dates = [d for d in (_observation_when(r.model) for r in self.of("Observation")) if d]
+        dates = [d for d in (_observation_when(r.raw) for r in self.of("Observation")) if d]
         dates += [d for d in (_med_start(r) for r in self.of("MedicationRequest") + self.of("MedicationStatement")) if d]
         return max(dates) if dates else None
 
@@ -352,8 +372,8 @@ class _Mapper:
             self.state["patient"] = out
 
     def latest_weight(self) -> float | None:
-        found = [(r, _observation_when(r.model)) for r in self.of("Observation")
-                 if any(c in codes.WEIGHT_LOINC for c in self.loinc(r)) and str(r.model.status) in GOOD_OBSERVATION]
+        found = [(r, _observation_when(r.raw)) for r in self.of("Observation")
+                 if any(c in codes.WEIGHT_LOINC for c in self.loinc(r)) and r.raw.get("status") in GOOD_OBSERVATION]
         if not found:
             return None
         r, _ = max(found, key=lambda x: x[1] or dt.datetime.min)
@@ -368,7 +388,7 @@ class _Mapper:
 
     @staticmethod
     def loinc(r: _Res) -> list[str]:
-        return [c.code for c in r.model.code.coding or () if c.system == codes.LOINC]
+        return [c for c in _loinc_codes(r.raw.get("code")) if isinstance(c, str)]
 
     # -- imatinib and co-medications ---------------------------------------------------------
     def meds(self) -> list[tuple[_Res, Any]]:
@@ -476,14 +496,14 @@ class _Mapper:
             keys = [codes.LAB_LOINC[c] for c in self.loinc(r) if c in codes.LAB_LOINC]
             if not keys:
                 continue
-            if str(r.model.status) not in GOOD_OBSERVATION:
-                skipped.append(f"{r.ref} ({r.model.status})")
+            if r.raw.get("status") not in GOOD_OBSERVATION:
+                skipped.append(f"{r.ref} ({r.raw.get('status')})")
                 continue
             key = keys[0]
             if key not in ANALYTES:
                 self.ctx.warnings.append(f"{r.ref}: {key} (LOINC {self.loinc(r)[0]}) is not graded by this version; left out")
                 continue
-            by_key.setdefault(key, []).append((r, _observation_when(r.model)))
+            by_key.setdefault(key, []).append((r, _observation_when(r.raw)))
         if skipped:
             self.ctx.warnings.append("lab results not final, amended or corrected were not used: " + ", ".join(skipped))
         labs: dict[str, Any] = {}

@@ -145,3 +145,12 @@ def test_batch_and_explain_read_bundles(tmp_path):
     result = json.loads(run.stdout)["results"][0]
     assert "interrupt_imatinib" in result["recommended"]
     assert _cli("explain", str(path), "heme-withhold").returncode == 0
+
+
+def test_a_value_the_state_rejects_names_the_resource_it_came_from():
+    with pytest.raises(InputError) as err:
+        read(patient(), imatinib_order(400), condition("Rash maculo-papular", 4))
+    assert "grades rash_maculopapular from 1 to 3" in str(err.value) and "(from Condition/" in str(err.value)
+    with pytest.raises(InputError) as err:
+        read(patient(), imatinib_order(400), lab("1742-6", 1e7, "U/L", oid="huge"))
+    assert "physiologically possible" in str(err.value) and "(from Observation/huge)" in str(err.value)

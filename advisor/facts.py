@@ -117,13 +117,60 @@ def ladder_level(dose_mg: int | None, schedule: str, ladder: tuple[tuple[int, st
     return None
 
 
+def current_grade(term: str, stated: int, trend: str, lab: int, basis: str) -> tuple[int, str, str | None]:
+    """The grade that decides today, when an event is both stated and measured.
+
+    Neither may hide the other. On a resolved or improving entry the stated grade is the
+    episode's peak (the encodings of docs/encoding.md), so today's lab is today's grade and the
+    peak still counts toward the episode's worst; a "resolved" entry whose lab is above grade 1,
+    the label's recovery threshold, is reopened (ALT 900 U/L is not resolved whatever the entry
+    says). On a new, worsening, stable or untrended entry the stated grade is today's, and the
+    worse of the two decides. Every disagreement is said.
+    """
+    if trend in ("resolved", "improving"):
+        if trend == "resolved" and lab >= 2:
+            return lab, "unknown", (f"{term}: stated as resolved, but {basis} is CTCAE v5 grade {lab}; "
+                                    f"the event is treated as current at grade {lab}")
+        if lab > stated or (trend == "improving" and lab < stated):
+            return lab, trend, (f"{term}: stated grade {stated} ({trend}), but {basis} is CTCAE v5 grade {lab}; "
+                                f"the lab sets today's grade, the stated grade counts toward the episode's worst")
+        return lab, trend, None
+    if lab == stated:
+        return lab, trend, None
+    if term == "febrile_neutropenia" and lab < stated:  # the clinician may judge it life-threatening
+        return stated, trend, None
+    worse = max(stated, lab)
+    return worse, trend, (f"{term}: stated grade {stated}, but {basis} is CTCAE v5 grade {lab}; "
+                          f"the worse (grade {worse}) decides, the stated one also counts toward the episode's worst")
+
+
+def _febrile_neutropenia_doubts(grading: Grading) -> list[str]:
+    """Febrile neutropenia stated while the measured values say otherwise: kept, but said."""
+    out = []
+    anc, temp = grading.lab("anc"), grading.lab("temperature_c")
+    if anc is not None and anc.value >= 1.0:
+        out.append(f"febrile_neutropenia is stated, but ANC {anc.given} is not below 1.0 x 10^9/L; "
+                   "it is kept as stated: check the count")
+    if temp is not None and temp.value < 38.0:
+        out.append(f"febrile_neutropenia is stated, but the temperature {temp.given} is below 38.0 C; "
+                   "it is kept as stated: check the reading")
+    return out
+
+
 def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, str], ...], standard_mg: int) -> tuple[list[Fact], list[str]]:
     """Facts for the engine, and warnings (such as a stated grade the lab contradicts)."""
     facts: list[Fact] = []
     warnings: list[str] = []
     p = state.patient
+    risk = state.risk
+    if risk is not None and state.indication not in ("adjuvant", "neoadjuvant"):
+        if state.indication is None:
+            warnings.append(f"risk '{risk}' is given but the indication is not: recurrence risk only decides adjuvant therapy")
+        else:
+            warnings.append(f"risk '{risk}' is given for {state.indication} disease; recurrence risk only decides adjuvant therapy, so it is ignored")
+            risk = None
     facts.append(Fact("patient", "patient", _clean({
-        "age": p.age, "sex": p.sex, "weight_kg": p.weight_kg, "indication": state.indication, "risk": state.risk,
+        "age": p.age, "sex": p.sex, "weight_kg": p.weight_kg, "indication": state.indication, "risk": risk,
         "mutation": state.mutation, "day": state.day,
         "advanced": state.indication in ("metastatic", "unresectable") if state.indication else None,
     })))
@@ -156,17 +203,15 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
     for i, ae in enumerate(state.adverse_events):
         described.add(ae.term)
         lab = derived.get(ae.term)
-        grade, source = ae.grade, "stated"
         trend = ae.trend or "unknown"
-        if lab is not None and ae.term != "febrile_neutropenia":
-            grade, source = lab.grade, "stated_and_lab"
-            if lab.grade != ae.grade and trend != "resolved":
-                warnings.append(
-                    f"{ae.term}: stated grade {ae.grade}, but {lab.basis} is CTCAE v5 grade {lab.grade}; "
-                    f"the lab grade is used as the current grade, the stated one counts toward the episode's worst"
-                )
-        elif lab is not None:  # febrile neutropenia: the lab shows it, the clinician may judge it life-threatening
-            grade, source = max(ae.grade, lab.grade), "stated_and_lab"
+        grade, source = ae.grade, "stated"
+        if lab is not None:
+            grade, trend, note = current_grade(ae.term, ae.grade, trend, lab.grade, lab.basis)
+            source = "stated_and_lab"
+            if note:
+                warnings.append(note)
+        if ae.term == "febrile_neutropenia" and lab is None:
+            warnings.extend(_febrile_neutropenia_doubts(grading))
         # a grade 5 (fatal) event is recorded, not treated: only grades 1-4 are active
         active = trend != "resolved" and 1 <= grade <= 4
         before = past.get(ae.term, {})

@@ -43,8 +43,13 @@ def _dose_of(r: Recommendation) -> float:
 
 
 def unresolved_severe(facts: list[Fact]) -> list[str]:
-    return sorted({f"{f.get('term')} grade {f.get('grade')}" for f in facts
-                   if f.type == "ae" and f.get("active") and (f.get("grade") or 0) >= 3})
+    """Grade >= 3 events still running: active events, and any lab graded >= 3 today whatever
+    an event entry says of it (a lab is never hidden by the state's words)."""
+    events = {f"{f.get('term')} grade {f.get('grade')}" for f in facts
+              if f.type == "ae" and f.get("active") and (f.get("grade") or 0) >= 3}
+    labs = {f"{f.get('analyte')} grade {f.get('grade')} (lab)" for f in facts
+            if f.type == "lab" and (f.get("grade") or 0) >= 3}
+    return sorted(events | labs)
 
 
 def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Rulebook, ctx: DoseContext,

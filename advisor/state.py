@@ -14,6 +14,9 @@ from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepte
 from .yamlio import Document, expect_mapping, read_document
 
 LADDER_DOSES = (100, 200, 300, 400, 600, 800)
+# The largest daily dose in use per class, in mg: above it a value is a slip (a unit, a zero),
+# not a regimen. Corticosteroid: a methylprednisolone pulse is 1 g/d.
+MAX_DAILY_MG = {"systemic_corticosteroid": 1000.0, "antihistamine": 1000.0, "ursodeoxycholic_acid": 3000.0}
 
 # The closed vocabularies live in vocab.py; the models take their types from there.
 Sex = Literal[vocab.SEXES]  # type: ignore[valid-type]
@@ -79,8 +82,9 @@ class Imatinib(_Strict):
             raise ValueError(f"dose_mg is required when status is {self.status} (the current or last dose)")
         if self.schedule == "every_other_day" and self.dose_mg not in (None, 100):
             raise ValueError("every_other_day is only used for 100 mg (the bottom of the ladder)")
-        if self.days_interrupted is not None and self.status == "taking":
-            raise ValueError("days_interrupted is given but status is taking; set status to interrupted")
+        if self.days_interrupted is not None and self.status in ("taking", "not_started"):
+            raise ValueError(f"days_interrupted is given but status is {self.status}; set status to interrupted "
+                             "(it counts the days since the last dose of an interrupted course)")
         return self
 
 
@@ -121,6 +125,14 @@ class Comedication(_Strict):
     dose_mg: Finite | None = Field(None, ge=0, le=10_000)
     class_: ComedClass = Field("other", alias="class")
     days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
+
+    @model_validator(mode="after")
+    def _plausible_dose(self) -> "Comedication":
+        most = MAX_DAILY_MG.get(self.class_)
+        if most is not None and self.dose_mg is not None and self.dose_mg > most:
+            raise ValueError(f"{self.drug} {self.dose_mg:g} mg/d is above any {self.class_.replace('_', ' ')} dose "
+                             f"in use (at most {most:g} mg/d); check the value and that it is per day")
+        return self
 
 
 class Response(_Strict):
@@ -268,9 +280,14 @@ def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
         value = to_canonical(key, lab.value, unit)
         lo, hi = analyte.plausible
         if not (lo <= value <= hi) or math.isnan(value):
+            hint = "check the value and unit"
+            if lab.unit is None:
+                fits = [u for u in accepted_units(key) if u != unit and lo <= to_canonical(key, lab.value, u) <= hi]
+                hint = ("no unit was given, so it was read as " + analyte.canonical
+                        + (f"; if it is in {' or '.join(fits)}, say so with unit:" if fits else "; give the unit"))
             raise InputError(
                 f"{key} {lab.value} {unit} is outside what is physiologically possible "
-                f"({lo:g}-{hi:g} {analyte.canonical}); check the value and unit",
+                f"({lo:g}-{hi:g} {analyte.canonical}); {hint}",
                 doc.location(path + ("value",)),
             )
         for ref in ("uln", "lln", "baseline"):
@@ -294,6 +311,29 @@ def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
             raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
 
 
+def check_one_entry_per_term(state: PatientState, doc: Document, base: tuple = ()) -> None:
+    """Two entries for one term would let the milder one speak for the event."""
+    seen: set[str] = set()
+    for i, ae in enumerate(state.adverse_events):
+        if ae.term in seen:
+            raise InputError(f"{ae.term} is listed twice; give each event once, with its current grade "
+                             "(earlier episodes go in history)", doc.location(base + ("adverse_events", i, "term")))
+        seen.add(ae.term)
+
+
+def check_bilirubin_fractions(state: PatientState, doc: Document, base: tuple = ()) -> None:
+    """Direct (conjugated) bilirubin is part of the total: a larger direct value is a slip."""
+    total, direct = state.labs.get("bilirubin_total"), state.labs.get("bilirubin_direct")
+    if total is None or direct is None:
+        return
+    t = to_canonical("bilirubin_total", total.value, total.unit or "mg/dL")
+    d = to_canonical("bilirubin_direct", direct.value, direct.unit or "mg/dL")
+    if d > t * 1.0001:
+        raise InputError(f"bilirubin_direct ({direct.value:g} {direct.unit or 'mg/dL'}) is above bilirubin_total "
+                         f"({total.value:g} {total.unit or 'mg/dL'}); direct bilirubin is part of the total: check both values and units",
+                         doc.location(base + ("labs", "bilirubin_direct", "value")))
+
+
 def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
     if not isinstance(data, dict):
         raise InputError("expected a mapping (a patient state)", doc.location(base))
@@ -302,6 +342,8 @@ def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
     except ValidationError as exc:
         raise validation_to_error(exc, doc, PatientState, base, "the patient state") from None
     check_labs(state, doc, base)
+    check_bilirubin_fractions(state, doc, base)
+    check_one_entry_per_term(state, doc, base)
     return state
 
 

@@ -37,6 +37,12 @@ _count = {
     "10^3/uL": (_same, "1 x 10^3/uL = 1 x 10^9/L"),
 }
 _bili = {"umol/L": (lambda x: x / 17.1, "/ 17.1")}
+# Molar masses: calcium 40.08 g/mol (1 mmol/L = 4.008 mg/dL), magnesium 24.305 (2.431),
+# phosphorus 30.97 (3.097); potassium is univalent, so mEq/L and mmol/L are the same number.
+_calcium = {"mmol/L": (lambda x: x * 4.008, "x 4.008")}
+_magnesium = {"mmol/L": (lambda x: x * 2.431, "x 2.431")}
+_phosphate = {"mmol/L": (lambda x: x * 3.097, "x 3.097")}
+_potassium = {"mEq/L": (_same, "1 mEq/L = 1 mmol/L")}
 
 ANALYTES: dict[str, Analyte] = {
     a.key: a
@@ -47,15 +53,21 @@ ANALYTES: dict[str, Analyte] = {
         _mk("ggt", "U/L", _enzyme, (0, 100_000)),
         _mk("bilirubin_total", "mg/dL", _bili, (0, 100)),
         _mk("bilirubin_direct", "mg/dL", _bili, (0, 100)),
-        _mk("anc", "10^9/L", _count, (0, 500)),
+        _mk("anc", "10^9/L", _count, (0, 100)),
         _mk("wbc", "10^9/L", _count, (0, 1000)),
-        _mk("eosinophils", "10^9/L", _count, (0, 500)),
+        _mk("eosinophils", "10^9/L", _count, (0, 100)),
         _mk("lymphocytes", "10^9/L", _count, (0, 1000)),
         _mk("platelets", "10^9/L", {k: v for k, v in _count.items() if k in ("/uL", "K/uL", "10^3/uL")}, (0, 5000)),
         _mk("hemoglobin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10"), "mmol/L": (lambda x: x * 1.611, "x 1.611")}, (0.5, 30)),
         _mk("creatinine", "mg/dL", {"umol/L": (lambda x: x / 88.4, "/ 88.4")}, (0, 50)),
         _mk("albumin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10")}, (0, 15)),
         _mk("inr", "ratio", {}, (0.1, 20)),
+        _mk("ck", "U/L", _enzyme, (0, 1_000_000)),
+        _mk("potassium", "mmol/L", _potassium, (0.5, 15)),
+        _mk("calcium", "mg/dL", _calcium, (1, 30)),
+        _mk("calcium_ionized", "mmol/L", {}, (0.1, 5)),
+        _mk("magnesium", "mg/dL", _magnesium, (0.1, 20)),
+        _mk("phosphate", "mg/dL", _phosphate, (0.1, 30)),
         _mk("temperature_c", "Cel", {"degF": (lambda x: (x - 32) * 5 / 9, "(F - 32) x 5/9")}, (25, 45)),
     ]
 }
@@ -77,8 +89,13 @@ def to_canonical(key: str, value: float, unit: str) -> float:
 
 # Typical reference limits (clinical.md), canonical units: the defaults when a state gives none,
 # and the yardstick for a stated limit that looks like a unit mix-up.
-TYPICAL_ULN = {"alt": 40.0, "ast": 40.0, "alp": 120.0, "bilirubin_total": 1.2, "creatinine": 1.2, "eosinophils": 0.5}
-TYPICAL_LLN = {"anc": 1.5, "platelets": 150.0, "wbc": 4.0, "hemoglobin": 12.0}
+# The ranges added for the newer terms (docs/ctcae.md): GGT 0-60 U/L, CK 0-200 U/L, lymphocytes
+# >= 1.0, potassium 3.5-5.0 mmol/L, calcium 8.5-10.5 mg/dL, ionized calcium 1.15-1.32 mmol/L,
+# magnesium 1.7-2.4 mg/dL, phosphate 2.5-4.5 mg/dL, albumin 3.5-5.0 g/dL.
+TYPICAL_ULN = {"alt": 40.0, "ast": 40.0, "alp": 120.0, "bilirubin_total": 1.2, "creatinine": 1.2, "eosinophils": 0.5,
+               "ggt": 60.0, "ck": 200.0}
+TYPICAL_LLN = {"anc": 1.5, "platelets": 150.0, "wbc": 4.0, "hemoglobin": 12.0, "lymphocytes": 1.0, "potassium": 3.5,
+               "calcium": 8.5, "calcium_ionized": 1.15, "magnesium": 1.7, "phosphate": 2.5, "albumin": 3.5}
 # A stated limit more than this factor away from the typical one is read as a unit mix-up
 # (a bilirubin in umol/L with a ULN of 1.2, an ANC in /uL with an LLN of 1.5).
 REFERENCE_SPREAD = 4.0

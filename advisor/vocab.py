@@ -50,6 +50,16 @@ AE_TERMS: dict[str, str] = {
     "pneumonitis": "pulmonary",
     "fatigue": "general",
     "fever": "general",
+    # lab-based terms graded from values (advisor/grading.py, docs/ctcae.md)
+    "ggt_increased": "hepatic",
+    "lymphocyte_count_decreased": "hematologic",
+    "hypokalemia": "general",
+    "hypocalcemia": "general",
+    "hypomagnesemia": "general",
+    "hypophosphatemia": "general",
+    "cpk_increased": "general",
+    "hypoalbuminemia": "general",
+    "inr_increased": "general",
 }
 
 # CTCAE v5 caps some terms below 5: a grade above the cap is an input error.
@@ -67,6 +77,19 @@ MAX_GRADE: dict[str, int] = {
     "nausea": 3,
     "stevens_johnson_syndrome": 5,
     "toxic_epidermal_necrolysis": 5,
+    # lab terms: v5 writes no grade 5 (or, for INR, no grade 4 either)
+    "alt_increased": 4,
+    "ast_increased": 4,
+    "blood_bilirubin_increased": 4,
+    "alkaline_phosphatase_increased": 4,
+    "ggt_increased": 4,
+    "creatinine_increased": 4,
+    "cpk_increased": 4,
+    "neutrophil_count_decreased": 4,
+    "platelet_count_decreased": 4,
+    "white_blood_cell_decreased": 4,
+    "lymphocyte_count_decreased": 4,
+    "inr_increased": 3,
 }
 MIN_GRADE: dict[str, int] = {"stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4, "febrile_neutropenia": 3}
 

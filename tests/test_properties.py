@@ -183,16 +183,17 @@ def validated(data: dict):
 # -- the invariants ------------------------------------------------------------------------
 
 def severe_unresolved(state, advice) -> list[str]:
-    """Unresolved grade >= 3 events, worked out from the state and the derived lab grades."""
+    """Unresolved grade >= 3 events, worked out from the state and the derived lab grades:
+    today's lab counts whatever the entry says; a stated grade counts unless the entry calls
+    itself resolved, or improving where a lab gives today's grade (then it is the peak)."""
     derived = {d.term: d.grade for d in advice.derived}
     out, stated = [], set()
     for ae in state.adverse_events:
         stated.add(ae.term)
-        grade = ae.grade
-        if ae.term in derived:
-            grade = max(grade, derived[ae.term]) if ae.term == "febrile_neutropenia" else derived[ae.term]
-        if ae.trend != "resolved" and grade >= 3:
-            out.append(f"{ae.term} {grade}")
+        lab = derived.get(ae.term)
+        peak_only = ae.trend == "resolved" or (ae.trend == "improving" and lab is not None)
+        if (lab is not None and lab >= 3) or (not peak_only and ae.grade >= 3):
+            out.append(f"{ae.term} stated {ae.grade} {ae.trend} / lab {lab}")
     out += [f"{t} {g} (lab)" for t, g in derived.items() if t not in stated and g >= 3]
     return out
 
@@ -251,6 +252,52 @@ def test_same_input_gives_byte_identical_json(data):
     first = advice_json(evaluate(state, rulebook))
     again = advice_json(evaluate(validated(json.loads(json.dumps(data))), rulebook))  # a fresh parse of the same data
     assert first == again
+
+
+# Lab-graded terms with a value range that crosses every grade, and the entry written beside it.
+DISAGREE_LABS = {
+    "alt_increased": ("alt", 5, 1200, {"unit": "U/L", "uln": 40}),
+    "blood_bilirubin_increased": ("bilirubin_total", 0.2, 15, {"unit": "mg/dL", "uln": 1.2}),
+    "neutrophil_count_decreased": ("anc", 0.05, 4, {"unit": "10^9/L"}),
+    "platelet_count_decreased": ("platelets", 5, 300, {"unit": "10^9/L"}),
+}
+
+
+@st.composite
+def stated_and_lab(draw):
+    """A state whose stated event and lab value of the same term may disagree in any direction."""
+    data = draw(patient_state())
+    term = draw(st.sampled_from(sorted(DISAGREE_LABS)))
+    analyte, lo, hi, extra = DISAGREE_LABS[term]
+    entry: dict = {"term": term, "grade": draw(st.integers(1, 4))}
+    trend = draw(st.sampled_from((None,) + vocab.TRENDS))
+    if trend:
+        entry["trend"] = trend
+    data["adverse_events"] = [ae for ae in data.get("adverse_events") or [] if ae["term"] != term] + [entry]
+    data.setdefault("labs", {})
+    data["labs"] = {k: v for k, v in data["labs"].items() if k not in ("bilirubin_direct",)}
+    data["labs"][analyte] = {"value": round(draw(st.floats(lo, hi, allow_nan=False)), 2), **extra}
+    return data, term
+
+
+@SETTINGS
+@given(case=stated_and_lab())
+def test_the_worse_of_stated_and_lab_grade_decides_and_disagreement_is_said(case):
+    """Safety invariant (issue 12): a grade >= 3 from the lab, or from a stated current grade,
+    never gets continue, escalate or restart; a stated grade the lab contradicts is a warning."""
+    data, term = case
+    rulebook = bundled()
+    state = tried(data, "stated vs lab")
+    advice = evaluate(state, rulebook)
+    check_invariants(state, advice, rulebook)
+    lab = next(d.grade for d in advice.derived if d.term == term)
+    entry = next(ae for ae in state.adverse_events if ae.term == term)
+    trend = entry.trend
+    quiet = lab == entry.grade or (trend == "resolved" and lab <= 1)
+    if not quiet:
+        assert any(w.startswith(f"{term}:") for w in advice.warnings), (entry, lab, advice.warnings)
+    if lab >= 3 or (entry.grade >= 3 and trend not in ("resolved", "improving")):
+        assert advice.dosing.action not in NO_GO_WHEN_SEVERE, (entry, lab, advice.dosing)
 
 
 @st.composite

@@ -80,7 +80,11 @@ def test_several_problems_are_all_reported(tmp_path):
     ("imatinib: {status: taking, dose_mg: 400, schedule: every_other_day}\n", "imatinib",
      "every_other_day is only used for 100 mg (the bottom of the ladder)"),
     ("imatinib: {status: taking, dose_mg: 400, days_interrupted: 3}\n", "imatinib",
-     "days_interrupted is given but status is taking; set status to interrupted"),
+     "days_interrupted is given but status is taking; set status to interrupted "
+     "(it counts the days since the last dose of an interrupted course)"),
+    ("imatinib: {status: not_started, days_interrupted: 3}\n", "imatinib",
+     "days_interrupted is given but status is not_started; set status to interrupted "
+     "(it counts the days since the last dose of an interrupted course)"),
     ("imatinib: {status: takng, dose_mg: 400}\n", "imatinib.status",
      "'takng' is not allowed (did you mean 'taking'?); expected 'taking', 'interrupted', 'discontinued' or 'not_started'"),
     ("imatinib: {status: taking, dose_mg: lots}\n", "imatinib.dose_mg",

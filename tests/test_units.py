@@ -29,6 +29,12 @@ CONVERSIONS = [
     ("creatinine", 88.4, "umol/L", 1.0), ("creatinine", 176.8, "umol/L", 2.0),
     ("albumin", 40, "g/L", 4.0), ("albumin", 3.5, "g/dL", 3.5),
     ("inr", 1.5, "ratio", 1.5),
+    ("ck", 3.0, "ukat/L", 180), ("ck", 250, "IU/L", 250),
+    ("potassium", 3.4, "mEq/L", 3.4), ("potassium", 3.4, "mmol/L", 3.4),
+    ("calcium", 2.0, "mmol/L", 8.016), ("calcium", 8.0, "mg/dL", 8.0),
+    ("calcium_ionized", 1.1, "mmol/L", 1.1),
+    ("magnesium", 0.5, "mmol/L", 1.2155), ("magnesium", 1.2, "mg/dL", 1.2),
+    ("phosphate", 1.0, "mmol/L", 3.097), ("phosphate", 2.5, "mg/dL", 2.5),
     ("temperature_c", 100.4, "degF", 38.0), ("temperature_c", 101.3, "degF", 38.5), ("temperature_c", 37.2, "Cel", 37.2),
 ]
 
@@ -55,6 +61,9 @@ def test_spec_unit_table_is_the_accepted_set():
         "anc": counts, "wbc": counts, "eosinophils": counts, "lymphocytes": counts,
         "platelets": ["10^9/L", "/uL", "K/uL", "10^3/uL"], "hemoglobin": ["g/dL", "g/L", "mmol/L"],
         "creatinine": ["mg/dL", "umol/L"], "albumin": ["g/dL", "g/L"], "inr": ["ratio"], "temperature_c": ["Cel", "degF"],
+        # contract additions (docs/vocabulary-additions.md)
+        "ck": ["U/L", "IU/L", "ukat/L"], "potassium": ["mmol/L", "mEq/L"], "calcium": ["mg/dL", "mmol/L"],
+        "calcium_ionized": ["mmol/L"], "magnesium": ["mg/dL", "mmol/L"], "phosphate": ["mg/dL", "mmol/L"],
     }
     assert {k: accepted_units(k) for k in ANALYTES} == expected
 
@@ -116,7 +125,7 @@ def test_platelets_reject_count_units_outside_the_table(unit):
 
 
 @pytest.mark.parametrize(("labs", "path", "text"), [
-    ({"anc": {"value": -1}}, "labs.anc.value", "anc -1.0 10^9/L is outside what is physiologically possible (0-500 10^9/L)"),
+    ({"anc": {"value": -1}}, "labs.anc.value", "anc -1.0 10^9/L is outside what is physiologically possible (0-100 10^9/L)"),
     ({"platelets": {"value": -5, "unit": "/uL"}}, "labs.platelets.value", "platelets -5.0 /uL is outside what is physiologically possible"),
     ({"alt": {"value": 10_000_000}}, "labs.alt.value", "alt 10000000.0 U/L is outside what is physiologically possible (0-100000 U/L)"),
     ({"temperature_c": {"value": 60}}, "labs.temperature_c.value", "temperature_c 60.0 Cel is outside what is physiologically possible (25-45 Cel)"),
@@ -128,7 +137,25 @@ def test_implausible_value_is_rejected_not_graded(labs, path, text):
     err = _load_error(labs)
     assert err.location.path == path
     assert err.message.startswith(text), err.message
-    assert err.message.endswith("check the value and unit")
+    unitless = "unit" not in next(iter(labs.values()))
+    assert ("no unit was given" in err.message) if unitless else err.message.endswith("check the value and unit")
+
+
+@pytest.mark.parametrize(("labs", "suggested"), [
+    ({"anc": {"value": 400}}, "/uL"),          # 400 /uL read as 400 x 10^9/L before
+    ({"platelets": {"value": 150_000}}, "/uL"),
+    ({"hemoglobin": {"value": 138}}, "g/L"),
+])
+def test_unitless_value_impossible_in_the_canonical_unit_asks_for_the_unit(labs, suggested):
+    """A value with no unit that is impossible in the canonical unit is refused, naming the unit it fits."""
+    err = _load_error(labs)
+    assert "no unit was given" in err.message and suggested in err.message, err.message
+
+
+def test_anc_in_billions_per_litre_above_any_count_is_refused():
+    """ANC 450 x 10^9/L (a /uL value written with the wrong unit) is not a count anyone has."""
+    err = _load_error({"anc": {"value": 450, "unit": "10^9/L"}})
+    assert err.location.path == "labs.anc.value" and "physiologically possible" in err.message
 
 
 def test_plausible_value_in_another_unit_is_accepted():

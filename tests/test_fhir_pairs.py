@@ -133,6 +133,23 @@ PAIRS = {
         adverse_events: [{term: edema_limbs, grade: 1}]
         labs: {alt: {value: 0.9, unit: ukat/L, uln: 0.7}}
         """),
+    "electrolytes-ggt-ck": (
+        [patient(), imatinib_order(400), lab("2823-3", 2.8, "mmol/L", low=3.5, high=5.1), lab("19123-9", 0.5, "mmol/L", low=0.7),
+         lab("17861-6", 7.6, "mg/dL", low=8.6), lab("1751-7", 3.1, "g/dL", low=3.5), lab("2324-2", 180, "U/L", high=55),
+         lab("2157-6", 900, "U/L", high=190), lab("2777-1", 2.0, "mg/dL", low=2.5)],
+        """
+        patient: {age: 62, sex: female}
+        day: 152
+        imatinib: {status: taking, dose_mg: 400}
+        labs:
+          albumin: {value: 3.1, unit: g/dL, lln: 3.5}
+          calcium: {value: 7.6, unit: mg/dL, lln: 8.6}
+          ck: {value: 900, unit: U/L, uln: 190}
+          ggt: {value: 180, unit: U/L, uln: 55}
+          magnesium: {value: 0.5, unit: mmol/L, lln: 0.7}
+          phosphate: {value: 2.0, unit: mg/dL, lln: 2.5}
+          potassium: {value: 2.8, unit: mmol/L, lln: 3.5, uln: 5.1}
+        """),
 }
 
 

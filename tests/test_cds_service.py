@@ -238,3 +238,9 @@ def test_bearer_token_check(tmp_path):
         assert httpx.get(f"{base}/cds-services").status_code == 200  # discovery stays open
         assert [post(None), post("garbage"), post(expired), post(other_iss)] == [401, 401, 401, 401]
         assert [post(good_hs), post(good_rs)] == [200, 200]
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(server):
+    base, _ = server
+    resp = httpx.post(f"{base}{HOOK}", content=b" " * (11 * 1024 * 1024), headers={"Content-Type": "application/json"})
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "too_large"

@@ -14,6 +14,7 @@ from advisor.cli import app
 from advisor.errors import InputError
 from advisor.fhir import NotOnImatinib
 from advisor.readers import reading_from_bundle
+from advisor.state import load_state
 from advisor.units import ANALYTES
 from fhir_resources import adverse_event, bundle, comed, condition, imatinib_order, lab, patient
 
@@ -154,3 +155,15 @@ def test_a_value_the_state_rejects_names_the_resource_it_came_from():
     with pytest.raises(InputError) as err:
         read(patient(), imatinib_order(400), lab("1742-6", 1e7, "U/L", oid="huge"))
     assert "physiologically possible" in str(err.value) and "(from Observation/huge)" in str(err.value)
+
+
+def test_ask_starts_from_a_bundle_and_saves_its_state(tmp_path):
+    path, out = tmp_path / "b.json", tmp_path / "state.yaml"
+    path.write_text(json.dumps(bundle(patient(), imatinib_order(300), lab("751-8", 0.8, "10*9/L"), condition("Hypertension", None),
+                                      timestamp=TS)))
+    result = runner.invoke(app, ["ask", "--from", str(path), "--save", str(out)], input="\n\n\n",
+                           env={"ADVISOR_ASK_ALLOW_NON_TTY": "1"})
+    assert result.exit_code == 0, result.output
+    assert "Hypertension" in result.output  # what the Bundle could not map is said before the questions
+    saved = load_state(out)
+    assert saved.imatinib.dose_mg == 300 and saved.labs["anc"].value == 0.8

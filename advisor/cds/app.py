@@ -210,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="imatinib-advisor CDS Hooks service", version=__version__, lifespan=lifespan,
                   description=f"CDS Hooks 2.0 decision support for imatinib toxicity in GIST. {DISCLAIMER}")
 
+    app.add_middleware(_BodyLimit)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()[:20]]
@@ -314,6 +316,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 class _Unauthorized(Exception):
     pass
+
+
+MAX_BODY = 10 * 1024 * 1024  # a prefetch of a few hundred resources is well under 1 MB
+
+
+class _BodyLimit:
+    """Refuse a declared body over MAX_BODY before reading it (ASGI: no per-request overhead)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or ()).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > MAX_BODY:
+                await _error(413, "too_large", f"the request body is over {MAX_BODY // (1024 * 1024)} MB")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _draft_orders(call: HookRequest) -> list[dict]:

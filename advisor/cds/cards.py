@@ -54,9 +54,11 @@ def decision_phrase(rec: Recommendation) -> str:
 
 def summary(advice: Advice) -> str:
     text = f"Imatinib: {decision_phrase(advice.dosing)}"
-    worst = max(advice.derived, key=lambda d: d.grade, default=None)
-    if worst is not None and worst.grade >= 2 and len(text) < 90:
-        text += f" ({worst.term.replace('_', ' ')} grade {worst.grade})"
+    # the worst active event the rules saw, stated or derived from a lab value
+    events = [f.data for f in advice.facts if f.type == "ae" and f.data.get("active")]
+    worst = max(events, key=lambda e: e["grade"], default=None)
+    if worst is not None and worst["grade"] >= 2 and len(text) < 90:
+        text += f" ({worst['term'].replace('_', ' ')} grade {worst['grade']})"
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
 
 

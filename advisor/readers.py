@@ -16,6 +16,7 @@ from typing import Any
 
 from .advice import Advice, TraceEvent
 from .errors import InputError, Location
+from .kinds import expect_kind
 from .state import PatientState, state_from_data
 from .yamlio import Document, expect_mapping, read_document
 
@@ -73,11 +74,13 @@ def with_reading(advice: Advice, reading: Reading) -> Advice:
 # --------------------------------------------------------------------------- the two readers
 def _read_state(doc: Document) -> Reading:
     data = expect_mapping(doc, "a patient state with at least 'imatinib'")
+    expect_kind(data, "state", doc.source)  # a scenario or rulebook given to evaluate is named as such
     return Reading(state_from_data(data, doc), doc.source, "state")
 
 
-def _is_bundle(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("resourceType") == "Bundle"
+def _is_fhir(data: Any) -> bool:
+    # any FHIR resource: a Bundle is read, another resource type is refused by name
+    return isinstance(data, dict) and "resourceType" in data
 
 
 def _read_bundle(doc: Document) -> Reading:
@@ -115,4 +118,4 @@ def _blame(exc: InputError, provenance: Mapping[str, str], source: str) -> Input
 
 
 register(Reader("state", lambda data: True, _read_state))
-register(Reader("fhir-bundle", _is_bundle, _read_bundle))
+register(Reader("fhir-bundle", _is_fhir, _read_bundle))

@@ -550,9 +550,11 @@ class _Loader:
 
 def parse_rulebook(text: str, source: str) -> Rulebook:
     from .errors import InputError
+    from .kinds import expect_kind
 
     try:
         doc = parse_text(text, source)
+        expect_kind(doc.data, "rulebook", source)
     except InputError as exc:
         raise RulebookError(exc.message, exc.location) from None
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -571,6 +573,7 @@ class RulebookReport:
 def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
     """Load a rulebook and collect all its problems instead of raising on the first batch."""
     from .errors import InputError
+    from .kinds import expect_kind
 
     try:
         text = _read_text(path)
@@ -579,6 +582,10 @@ def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
         return RulebookReport(None, None, ((exc.location, exc.message, "format"),))
     if not isinstance(doc.data, dict):
         return RulebookReport(None, doc, ((Location(doc.source, 1), "the top level must be a mapping with rulebook, evidence, dosing and rules", "format"),))
+    try:
+        expect_kind(doc.data, "rulebook", doc.source)
+    except InputError as exc:
+        return RulebookReport(None, doc, ((exc.location, exc.message, "format"),))
     loader = _Loader(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
     rulebook = loader.build()
     items = tuple((loc, msg, chk) for (loc, msg), chk in zip(loader.probs.items, loader.probs.checks))

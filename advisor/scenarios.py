@@ -10,6 +10,7 @@ from typing import Any
 
 from . import vocab
 from .errors import AdvisorError, InputError, Location
+from .kinds import expect_kind
 from .rulebook import Rulebook
 from .state import PatientState, state_from_data
 from .yamlio import Document, expect_mapping, read_document
@@ -181,9 +182,7 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     data = expect_mapping(doc, "a scenario with case, patient and steps")
     if data.get("resourceType") == "Bundle":
         return _bundle_scenario(doc)
-    if "steps" not in data and "imatinib" in data:
-        raise InputError("this looks like a patient state, not a scenario (it has 'imatinib' and no 'steps'); "
-                         f"use `advisor evaluate {doc.source}`", Location(doc.source, 1))
+    expect_kind(data, "scenario", doc.source)
     for k in data:
         if k not in ("case", "patient", "steps"):
             raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('case', 'patient', 'steps'))}; expected case, patient, steps", doc.location((k,)))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import vocab
 from .errors import InputError, Location, path_to_str
-from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, to_canonical
+from .kinds import expect_kind
+from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, spell_unit, to_canonical
 from .yamlio import Document, expect_mapping, read_document
 
 LADDER_DOSES = (100, 200, 300, 400, 600, 800)
@@ -179,8 +181,38 @@ class PatientState(_Strict):
     def _known_analytes(cls, v: dict[str, Lab]) -> dict[str, Lab]:
         for key in v:
             if key not in ANALYTES:
-                raise ValueError(f"unknown lab '{key}'{vocab.suggest(key, ANALYTES)}; accepted: {', '.join(ANALYTES)}")
-        return v
+                raise ValueError(unknown_lab_message(key))
+        # a unit's spelling depends on the analyte: g/L is grams for hemoglobin, G/L giga for counts
+        return {k: lab.model_copy(update={"unit": spell_unit(k, lab.unit)}) if lab.unit else lab for k, lab in v.items()}
+
+
+# What clinicians and lab systems call the analytes (case and punctuation folded).
+LAB_SYNONYMS = {
+    "neutrophils": "anc", "neut": "anc", "neutrophil": "anc", "absolute_neutrophil_count": "anc",
+    "plt": "platelets", "platelet": "platelets", "thrombocytes": "platelets", "hb": "hemoglobin", "hgb": "hemoglobin",
+    "haemoglobin": "hemoglobin", "bilirubin": "bilirubin_total", "tbil": "bilirubin_total", "total_bilirubin": "bilirubin_total",
+    "dbil": "bilirubin_direct", "direct_bilirubin": "bilirubin_direct", "conjugated_bilirubin": "bilirubin_direct",
+    "cr": "creatinine", "creat": "creatinine", "scr": "creatinine", "temp": "temperature_c", "temperature": "temperature_c",
+    "k": "potassium", "ca": "calcium", "mg": "magnesium", "phos": "phosphate", "phosphorus": "phosphate", "cpk": "ck",
+    "creatine_kinase": "ck", "eos": "eosinophils", "eosinophil": "eosinophils", "lymph": "lymphocytes", "lymphs": "lymphocytes",
+    "leukocytes": "wbc", "leucocytes": "wbc", "white_cells": "wbc", "gamma_gt": "ggt", "sgpt": "alt", "sgot": "ast",
+    "alkaline_phosphatase": "alp", "alk_phos": "alp", "alb": "albumin", "pt_inr": "inr",
+}
+
+
+def unknown_lab_message(key: Any) -> str:
+    folded = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+    hint = folded if folded in ANALYTES else LAB_SYNONYMS.get(folded)
+    close = f" (did you mean '{hint}'?)" if hint else vocab.suggest(folded, ANALYTES)
+    return f"unknown lab '{key}'{close}; accepted: {', '.join(ANALYTES)}"
+
+
+def lab_key_problems(data: dict, doc: Document, base: tuple = ()) -> list[Problem]:
+    """Every unknown lab key, each at its own line, before the model sees the labs."""
+    labs = data.get("labs")
+    if not isinstance(labs, dict):
+        return []
+    return [(doc.location(base + ("labs", key)), unknown_lab_message(key)) for key in labs if key not in ANALYTES]
 
 
 def friendly_message(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
@@ -229,24 +261,31 @@ def _submodels(ann: Any) -> list[type[BaseModel]]:
     return found
 
 
+Problem = tuple[Location, str]
+
+
+def validation_problems(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = ()) -> list[Problem]:
+    """Pydantic's errors as (location, message) pairs naming file, line and key path."""
+    index = _fields_index(model)
+    out = []
+    for err in exc.errors():
+        rel = _normalise_loc(tuple(err["loc"]))
+        out.append((doc.location(base + rel), friendly_message(err, index | _wildcard(index, rel))))
+    return out
+
+
+def problems_error(problems: list[Problem], doc: Document, what: str = "") -> InputError:
+    """One InputError for every problem found, so a file is fixed in one round, not several."""
+    problems = sorted(problems, key=lambda p: p[0].line or 0)  # in file order
+    if len(problems) == 1:
+        return InputError(problems[0][1], problems[0][0])
+    return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source),
+                      [f"{where}: {message}" for where, message in problems])
+
+
 def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = (), what: str = "") -> InputError:
     """Turn pydantic's errors into one InputError that names file, line and key path of each."""
-    index = _fields_index(model)
-    problems = []
-    first_loc: Location | None = None
-    first_msg: str | None = None
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        rel = _normalise_loc(loc)
-        full = base + rel
-        where = doc.location(full)
-        first_loc = first_loc or where
-        friendly = friendly_message(err, index | _wildcard(index, rel))
-        first_msg = first_msg if first_msg is not None else friendly
-        problems.append(f"{where}: {friendly}")
-    if len(problems) == 1:
-        return InputError(first_msg or problems[0], first_loc)
-    return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source), problems)
+    return problems_error(validation_problems(exc, doc, model, base), doc, what)
 
 
 def _normalise_loc(loc: tuple) -> tuple:
@@ -266,90 +305,113 @@ def _wildcard(index: dict, rel: tuple) -> dict:
     return out
 
 
-def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def lab_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Units must be accepted ones and values physiologically possible (after conversion)."""
     for key, lab in state.labs.items():
-        analyte = ANALYTES[key]
-        path = base + ("labs", key)
-        unit = lab.unit or analyte.canonical
-        if unit not in analyte.conversions:
-            raise InputError(
-                f"unit '{lab.unit}' is not accepted for {key}; accepted: {', '.join(accepted_units(key))}",
-                doc.location(path + ("unit",)),
-            )
-        value = to_canonical(key, lab.value, unit)
-        lo, hi = analyte.plausible
-        if not (lo <= value <= hi) or math.isnan(value):
-            hint = "check the value and unit"
-            if lab.unit is None:
-                fits = [u for u in accepted_units(key) if u != unit and lo <= to_canonical(key, lab.value, u) <= hi]
-                hint = ("no unit was given, so it was read as " + analyte.canonical
-                        + (f"; if it is in {' or '.join(fits)}, say so with unit:" if fits else "; give the unit"))
-            raise InputError(
-                f"{key} {lab.value} {unit} is outside what is physiologically possible "
-                f"({lo:g}-{hi:g} {analyte.canonical}); {hint}",
-                doc.location(path + ("value",)),
-            )
-        for ref in ("uln", "lln", "baseline"):
+        yield from _one_lab_problems(key, lab, doc, base + ("labs", key))
+
+
+def _one_lab_problems(key: str, lab: Lab, doc: Document, path: tuple) -> Iterator[Problem]:
+    analyte = ANALYTES[key]
+    unit = lab.unit or analyte.canonical
+    if unit not in analyte.conversions:
+        yield doc.location(path + ("unit",)), f"unit '{lab.unit}' is not accepted for {key}; accepted: {', '.join(accepted_units(key))}"
+        return
+    value = to_canonical(key, lab.value, unit)
+    lo, hi = analyte.plausible
+    if not (lo <= value <= hi) or math.isnan(value):
+        hint = "check the value and unit"
+        if lab.unit is None:
+            fits = [u for u in accepted_units(key) if u != unit and lo <= to_canonical(key, lab.value, u) <= hi]
+            hint = ("no unit was given, so it was read as " + analyte.canonical
+                    + (f"; if it is in {' or '.join(fits)}, say so with unit:" if fits else "; give the unit"))
+        yield (doc.location(path + ("value",)),
+               f"{key} {lab.value} {unit} is outside what is physiologically possible ({lo:g}-{hi:g} {analyte.canonical}); {hint}")
+    for ref in ("uln", "lln", "baseline"):
+        ref_value = getattr(lab, ref)
+        if ref_value is not None and not (lo <= to_canonical(key, ref_value, unit) <= hi):
+            yield doc.location(path + (ref,)), f"{key} {ref} {ref_value} {unit} is outside what is possible"
+    if key != "temperature_c":
+        factor = to_canonical(key, 1.0, unit)  # the other conversions are linear
+        for ref, typical in (("uln", TYPICAL_ULN.get(key)), ("lln", TYPICAL_LLN.get(key))):
             ref_value = getattr(lab, ref)
-            if ref_value is not None:
-                conv = to_canonical(key, ref_value, unit)
-                if not (lo <= conv <= hi):
-                    raise InputError(f"{key} {ref} {ref_value} {unit} is outside what is possible", doc.location(path + (ref,)))
-        if key != "temperature_c":
-            factor = to_canonical(key, 1.0, unit)  # the other conversions are linear
-            for ref, typical in (("uln", TYPICAL_ULN.get(key)), ("lln", TYPICAL_LLN.get(key))):
-                ref_value = getattr(lab, ref)
-                if ref_value is None or typical is None:
-                    continue
-                if not typical / REFERENCE_SPREAD <= ref_value * factor <= typical * REFERENCE_SPREAD:
-                    raise InputError(
-                        f"{key} {ref} {ref_value:g} {unit} is implausible as a reference limit (typically about "
-                        f"{round(typical / factor, 3):g} {unit}); {ref} must be in the same unit as value",
-                        doc.location(path + (ref,)))
-        if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
-            raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
+            if ref_value is None or typical is None:
+                continue
+            if not typical / REFERENCE_SPREAD <= ref_value * factor <= typical * REFERENCE_SPREAD:
+                yield (doc.location(path + (ref,)),
+                       f"{key} {ref} {ref_value:g} {unit} is implausible as a reference limit (typically about "
+                       f"{round(typical / factor, 3):g} {unit}); {ref} must be in the same unit as value")
+    if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
+        yield doc.location(path + ("lln",)), f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})"
 
 
-def check_one_entry_per_term(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def _well_formed_lab_problems(data: dict, doc: Document, base: tuple) -> list[Problem]:
+    """Unit and range problems of the labs that are well formed, when something else in the
+    state is not: all of a file's problems are reported in one round."""
+    labs = data.get("labs")
+    out: list[Problem] = []
+    for key, raw in (labs.items() if isinstance(labs, dict) else ()):
+        if key not in ANALYTES:
+            continue
+        try:
+            lab = Lab.model_validate(raw)
+        except ValidationError:
+            continue  # pydantic has reported it
+        if lab.unit:
+            lab = lab.model_copy(update={"unit": spell_unit(key, lab.unit)})
+        out += _one_lab_problems(key, lab, doc, base + ("labs", key))
+    return out
+
+
+def repeated_term_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Two entries for one term would let the milder one speak for the event."""
     seen: set[str] = set()
     for i, ae in enumerate(state.adverse_events):
         if ae.term in seen:
-            raise InputError(f"{ae.term} is listed twice; give each event once, with its current grade "
-                             "(earlier episodes go in history)", doc.location(base + ("adverse_events", i, "term")))
+            yield (doc.location(base + ("adverse_events", i, "term")),
+                   f"{ae.term} is listed twice; give each event once, with its current grade (earlier episodes go in history)")
         seen.add(ae.term)
 
 
-def check_bilirubin_fractions(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def bilirubin_fraction_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Direct (conjugated) bilirubin is part of the total: a larger direct value is a slip."""
     total, direct = state.labs.get("bilirubin_total"), state.labs.get("bilirubin_direct")
     if total is None or direct is None:
         return
+    accepted = ANALYTES["bilirubin_total"].conversions
+    if (total.unit or "mg/dL") not in accepted or (direct.unit or "mg/dL") not in accepted:
+        return  # the unit problem is reported on its own
     t = to_canonical("bilirubin_total", total.value, total.unit or "mg/dL")
     d = to_canonical("bilirubin_direct", direct.value, direct.unit or "mg/dL")
     if d > t * 1.0001:
-        raise InputError(f"bilirubin_direct ({direct.value:g} {direct.unit or 'mg/dL'}) is above bilirubin_total "
-                         f"({total.value:g} {total.unit or 'mg/dL'}); direct bilirubin is part of the total: check both values and units",
-                         doc.location(base + ("labs", "bilirubin_direct", "value")))
+        yield (doc.location(base + ("labs", "bilirubin_direct", "value")),
+               f"bilirubin_direct ({direct.value:g} {direct.unit or 'mg/dL'}) is above bilirubin_total "
+               f"({total.value:g} {total.unit or 'mg/dL'}); direct bilirubin is part of the total: check both values and units")
 
 
 def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
     if not isinstance(data, dict):
         raise InputError("expected a mapping (a patient state)", doc.location(base))
+    problems = lab_key_problems(data, doc, base)
     try:
         state = PatientState.model_validate(data)
     except ValidationError as exc:
-        raise validation_to_error(exc, doc, PatientState, base, "the patient state") from None
-    check_labs(state, doc, base)
-    check_bilirubin_fractions(state, doc, base)
-    check_one_entry_per_term(state, doc, base)
+        found = validation_problems(exc, doc, PatientState, base)
+        # the unknown lab keys are already reported, each at its own line
+        problems += [p for p in found if not (problems and p[1].startswith("unknown lab '"))]
+        problems += _well_formed_lab_problems(data, doc, base)
+        raise problems_error(problems, doc, "the patient state") from None
+    problems += [*lab_problems(state, doc, base), *bilirubin_fraction_problems(state, doc, base),
+                 *repeated_term_problems(state, doc, base)]
+    if problems:
+        raise problems_error(problems, doc, "the patient state")
     return state
 
 
 def load_state(path: str | os.PathLike) -> PatientState:
     doc = read_document(path)
     data = expect_mapping(doc, "a patient state with at least 'imatinib'")
+    expect_kind(data, "state", doc.source, also=("fhir",))
     return state_from_data(data, doc)
 
 

@@ -168,3 +168,10 @@ def test_ask_starts_from_a_bundle_and_saves_its_state(tmp_path):
     assert "Hypertension" in result.output  # what the Bundle could not map is said before the questions
     saved = load_state(out)
     assert saved.imatinib.dose_mg == 300 and saved.labs["anc"].value == 0.8
+
+
+def test_a_single_resource_instead_of_a_bundle_is_named(tmp_path):
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(patient()))
+    run = _cli("evaluate", str(path))
+    assert run.returncode == 2 and "resourceType is 'Patient'; expected Bundle" in run.stderr

@@ -129,8 +129,8 @@ def test_unknown_feature_lists_the_features(tmp_path):
 def test_unknown_lab_suggests_analytes(tmp_path):
     """An unknown lab key names the nearest analytes and all accepted ones."""
     err = load_error(tmp_path, BASE + "labs:\n  neutrophils: {value: 1.0}\n")
-    assert err.location.path == "labs"
-    assert err.message.startswith("unknown lab 'neutrophils'")
+    assert err.location.path == "labs.neutrophils"
+    assert err.message.startswith("unknown lab 'neutrophils' (did you mean 'anc'?)")
     assert "accepted: alt, ast, alp, ggt" in err.message
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import vocab
 from ..errors import InputError, Location
-from ..units import ANALYTES, normalise_unit, to_canonical
+from ..units import ANALYTES, normalise_unit, spell_unit, to_canonical
 from . import codes
 from .bundle import (GOOD_OBSERVATION, Context, Resource, codes_of, concept_texts, entries, loinc_codes, observation_when,
                      to_datetime, wrap)
@@ -277,7 +277,7 @@ class _Mapper:
         if raw is None:
             raw = ANALYTES[key].canonical
             self.ctx.warnings.append(f"{r.ref}: {element} has no unit; read as {raw}")
-        unit = normalise_unit(codes.UCUM_TO_TABLE.get(raw, raw))
+        unit = spell_unit(key, normalise_unit(codes.UCUM_TO_TABLE.get(raw, raw)))
         if unit not in ANALYTES[key].conversions:
             raise self.ctx.error(r, f"{element}.code", f"unit {raw!r} is not one the advisor converts for {key}; "
                                  f"accepted: {', '.join(ANALYTES[key].conversions)}")

@@ -25,6 +25,8 @@ AREAS = ("hepatic", "hematologic", "skin", "fluid", "musculoskeletal", "gastroin
          "renal", "general", "hypersensitivity", "response", "interactions", "dosing")
 LADDER_BASES = ("current", "standard", "max", "lowest")
 MAX_RULES = 4000  # durable-rules fails above 4,096 rules
+# Parameters that are amounts: text ("fifteen") or true would reach the advice as a dose.
+NUMBER_PARAMS = ("dose_mg", "dose_mg_per_day", "to_mg_per_day", "interval_days")
 MAX_NUMBER = 1e15  # facts cross into the C core as JSON; larger integers do not fit 64 bits
 
 
@@ -125,6 +127,11 @@ def _text(d: dict, key: str, probs: _Problems, path: tuple, rule_id: str | None 
     return v.strip()
 
 
+def _whole(value: Any) -> bool:
+    """A whole number, and not a boolean (true is an int to Python, and would be 1 mg)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_keys(d: dict, allowed: tuple[str, ...], probs: _Problems, path: tuple, rule_id: str | None = None) -> None:
     for k in d:
         if k not in allowed:
@@ -137,6 +144,8 @@ def _check_value(spec: FieldSpec, value: Any, where: str) -> str | None:
             return f"{where} expects a number, got {value!r}"
         if not -MAX_NUMBER <= value <= MAX_NUMBER or value != value:
             return f"{where}: {value!r} is outside the numbers a condition can compare (|x| <= {MAX_NUMBER:.0e})"
+        if "e" in repr(float(value)):  # the engine's JSON reader takes no exponent: 1e-07 breaks the ruleset
+            return f"{where}: {value!r} is too close to 0 for the rule engine (it reads no exponent); use 0 or at least 0.0001"
     elif spec.kind == "bool":
         if not isinstance(value, bool):
             return f"{where} expects true or false, got {value!r}"
@@ -230,8 +239,8 @@ class _Loader:
             return default, 400
         for i, step in enumerate(raw):
             path = ("dosing", "ladder", i)
-            if not isinstance(step, dict) or not isinstance(step.get("dose_mg"), int):
-                self.probs.add(path, "each ladder step needs an integer dose_mg")
+            if not isinstance(step, dict) or not _whole(step.get("dose_mg")):
+                self.probs.add(path, f"each ladder step needs a whole number dose_mg, got {step.get('dose_mg') if isinstance(step, dict) else step!r}")
                 continue
             sched = step.get("schedule", "daily")
             if sched not in vocab.SCHEDULES:
@@ -243,6 +252,9 @@ class _Loader:
         if per_day != sorted(per_day) or len(set(per_day)) != len(per_day):
             self.probs.add(("dosing", "ladder"), "ladder steps must rise strictly from lowest to highest")
         standard = d.get("standard_mg", 400)
+        if not _whole(standard):
+            self.probs.add(("dosing", "standard_mg"), f"standard_mg must be a whole number of mg on the ladder, got {standard!r}")
+            return tuple(ladder), 400
         if not any(mg == standard for mg, _ in ladder):
             self.probs.add(("dosing", "standard_mg"), f"standard_mg {standard} is not on the ladder")
         return tuple(ladder), standard
@@ -518,7 +530,9 @@ class _Loader:
         return out
 
     def _check_param(self, key: str, v: Any, path: tuple, rid: str, bindings: dict[str, str]) -> None:
-        if key == "dose_mg" and isinstance(v, dict):
+        if key in NUMBER_PARAMS and not isinstance(v, dict) and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 10_000):
+            self.probs.add(path, f"{key} must be a number (or {{ref: binding.field}}), got {v!r}", rid)
+        elif key == "dose_mg" and isinstance(v, dict):
             self._check_ladder_expr(v, path, rid, bindings)
         elif key == "titration":
             if isinstance(v, dict):

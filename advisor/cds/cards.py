@@ -9,12 +9,14 @@ where the regimen changes, and a link opens the full report.
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from typing import Any
 
 from .. import DISCLAIMER
 from ..advice import Advice, Recommendation
 from ..readers import Reading
+from ..textsafe import one_line
 
 SUMMARY_MAX = 139
 CRITICAL = ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib", "switch_therapy")
@@ -59,25 +61,31 @@ def summary(advice: Advice) -> str:
     worst = max(events, key=lambda e: e["grade"], default=None)
     if worst is not None and worst["grade"] >= 2 and len(text) < 90:
         text += f" ({worst['term'].replace('_', ' ')} grade {worst['grade']})"
+    text = one_line(text)  # plain text in the EHR: no control characters
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
 
 
+_MD_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!<>|~])")
+
+
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from the record or the rulebook as literal markdown: an EHR renders card detail, so a
+    Condition's text must not become a link, an image or HTML; control characters made visible."""
+    return _MD_ACTIVE.sub(r"\\\1", one_line(text))
 
 
 def detail(advice: Advice, reading: Reading) -> str:
     dosing = advice.dosing
-    lines = [f"**{decision_phrase(dosing)}** — {_md(dosing.rationale)}", ""]
+    lines = [f"**{_md(decision_phrase(dosing))}** — {_md(dosing.rationale)}", ""]
     others = [r for r in advice.recommendations if r is not dosing]
     if others:
         lines.append("**Also recommended**")
-        lines += [f"- {r.action.replace('_', ' ')}" + (f" ({_md(_params(r))})" if r.params else "") + f": {_md(r.rationale)}"
+        lines += [f"- {_md(r.action.replace('_', ' '))}" + (f" ({_md(_params(r))})" if r.params else "") + f": {_md(r.rationale)}"
                   for r in others]
         lines.append("")
     if advice.derived:
         lines += ["**Derived CTCAE v5 grades**", "", "| term | grade | from |", "|---|---|---|"]
-        lines += [f"| {d.term} | {d.grade} | {_md(d.basis)} |" for d in advice.derived]
+        lines += [f"| {_md(d.term)} | {d.grade} | {_md(d.basis)} |" for d in advice.derived]
         lines.append("")
     if advice.warnings:
         lines.append("**Assumptions and warnings**")
@@ -89,7 +97,7 @@ def detail(advice: Advice, reading: Reading) -> str:
         lines.append("")
     if reading.provenance:
         sources = sorted({ref.split(" ")[0] for ref in reading.provenance.values()})
-        lines.append(f"Read from {len(sources)} FHIR resources: {', '.join(sources)}.")
+        lines.append(f"Read from {len(sources)} FHIR resources: {_md(', '.join(sources))}.")
         lines.append("")
     lines.append(f"_{DISCLAIMER}_")
     return "\n".join(lines)

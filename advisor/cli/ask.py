@@ -47,7 +47,9 @@ class TerminalIO:
         return answer
 
     def say(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        from ..textsafe import visible
+
+        self.console.print(visible(text), highlight=False)  # markup from the interview; answers are escaped there
 
 
 def _completer(choices: Sequence[str]):
@@ -78,7 +80,7 @@ def ask(
                        "Run it in a terminal, or use `advisor evaluate STATE.yaml` for a file "
                        f"(set {ALLOW_NON_TTY}=1 to script the answers).", err=True)
             return 2
-        from rich.console import Console
+        from ..render import terminal
 
         from .. import DISCLAIMER
         from rich.markup import escape
@@ -94,13 +96,17 @@ def ask(
         start = reading.state if reading else None
         if save is not None and not (save.parent if str(save.parent) else Path(".")).is_dir():
             raise InputError("the folder to save into does not exist", Location(str(save)))
-        console = Console()
+        console = terminal()
         console.print(f"[italic]{DISCLAIMER}[/italic]")
         console.print(f"[dim]{escape(HELP)}[/dim]")
         if reading is not None:
-            console.print(f"Starting from {from_}.")
-            for note in reading.warnings + reading.notes:
-                console.print(f"[yellow]{escape(note)}[/yellow]")
+            console.print(f"Starting from {escape(str(from_))}.", highlight=False)
+            from rich.text import Text
+
+            from ..textsafe import visible
+
+            for note in reading.warnings + reading.notes:  # what a FHIR Bundle could not map, before any question
+                console.print(Text(visible(note), style="yellow"))
         try:
             consult(TerminalIO(console), rb, start=start, save=save, show_trace=trace, default_name=str(from_) if from_ else None,
                     show_advice=lambda advice: (console.print(), print_advice(advice, console=console)),

@@ -1,7 +1,7 @@
 """The only module that touches durable-rules.
 
-Design, from what durable-rules does here (../shared/reference/durable-rules.md, each
-reproduced): we drive the C extension directly, not durable.engine.Host, because the Host
+Design, from what durable-rules 2.0.28 was seen to do (each behaviour reproduced before
+relying on it): we drive the C extension directly, not durable.engine.Host, because the Host
 starts timer threads that run actions after assert returns, swallows exceptions raised in
 actions, and loses queued actions when one fact of a batch matches no rule. One compiled
 ruleset per rulebook per process (creating one costs ~14 ms and repeated creation crashed);
@@ -55,7 +55,12 @@ def _strip(fact: dict) -> dict:
 
 class _Compiled:
     def __init__(self, rulebook: Rulebook):
-        import durable_rules_engine as dre  # heavy C extension: imported only when rules run
+        try:
+            import durable_rules_engine as dre  # heavy C extension: imported only when rules run
+        except ImportError as exc:  # e.g. the unpatched release on Python 3.13 (tools/build_durable.py)
+            raise EngineError(f"durable-rules is installed but cannot be loaded: {exc}. On Python 3.13 install "
+                              "the patched build: python tools/build_durable.py, then pip install --find-links "
+                              "wheelhouse (see the README's Quick start)") from None
 
         self.dre = dre
         self.rulebook = rulebook

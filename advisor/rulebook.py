@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -620,9 +621,21 @@ def load_rulebook(path: str | os.PathLike) -> Rulebook:
     return parse_rulebook(_read_text(path), str(path))
 
 
+BUNDLED_RULEBOOK = "imatinib-gist.yaml"
+
+
 def default_rulebook_path() -> Path:
-    """The bundled rulebook: next to the package in a checkout (rulebooks/imatinib-gist.yaml)."""
+    """The rulebook used when none is named: $ADVISOR_RULEBOOK, else the bundled one.
+
+    The repo keeps it at rulebooks/imatinib-gist.yaml; an installed wheel carries that file as
+    package data in advisor/rulebooks/ (pyproject.toml maps the folder), found with
+    importlib.resources. A source checkout (the Makefile's editable install) has no such
+    folder in the package and reads the repo's rulebooks/ directly.
+    """
     env = os.environ.get("ADVISOR_RULEBOOK")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "rulebooks" / "imatinib-gist.yaml"
+    packaged = resources.files("advisor").joinpath("rulebooks", BUNDLED_RULEBOOK)
+    if isinstance(packaged, Path) and packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rulebooks" / BUNDLED_RULEBOOK

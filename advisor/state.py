@@ -1,4 +1,4 @@
-"""The patient state (../shared/spec/patient-state.md) as strict, immutable models."""
+"""The patient state (docs/contract/patient-state.md) as strict, immutable models."""
 
 from __future__ import annotations
 
@@ -65,16 +65,17 @@ def _on_ladder(value: int | None) -> int | None:
 
 
 class Patient(_Strict):
-    age: int | None = Field(None, ge=0, le=120)
-    sex: Sex | None = None
-    weight_kg: Finite | None = Field(None, gt=0, le=400)
+    age: int | None = Field(None, ge=0, le=120, description="age in years")
+    sex: Sex | None = Field(None, description="sex")
+    weight_kg: Finite | None = Field(None, gt=0, le=400, description="body weight in kg (for weight-based steroid doses)")
 
 
 class Imatinib(_Strict):
-    status: Status
-    dose_mg: int | None = Field(None, description="daily dose in mg (total per day); on the ladder 100-800")
-    schedule: Schedule = "daily"
-    days_interrupted: int | None = Field(None, ge=0, le=36500)
+    status: Status = Field(description="whether the patient takes imatinib now")
+    dose_mg: int | None = Field(None, description="the current daily dose in mg (total per day), or the last one taken when "
+                                "interrupted; on the ladder 100, 200, 300, 400, 600, 800; required when taking or interrupted")
+    schedule: Schedule = Field("daily", description="how the daily dose is taken")
+    days_interrupted: int | None = Field(None, ge=0, le=36500, description="when interrupted: days since the last dose")
 
     _check_dose = field_validator("dose_mg")(_on_ladder)
 
@@ -91,11 +92,12 @@ class Imatinib(_Strict):
 
 
 class AdverseEvent(_Strict):
-    term: str
-    grade: int = Field(ge=1, le=5)
-    trend: Trend | None = None
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
-    recurrence: bool = False
+    term: str = Field(description="the CTCAE v5 term, in snake_case")
+    grade: int = Field(ge=1, le=5, description="CTCAE v5 grade as the clinician assesses it now (for lab terms the "
+                       "grade is derived from the value when the lab is given)")
+    trend: Trend | None = Field(None, description="how the event is changing")
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="qualifiers of the event")  # type: ignore[valid-type]
+    recurrence: bool = Field(False, description="true when the event came back after imatinib was restarted")
 
     _check_term = field_validator("term")(_term)
 
@@ -109,11 +111,12 @@ class AdverseEvent(_Strict):
 
 
 class Lab(_Strict):
-    value: Finite
-    unit: str | None = None
-    uln: Finite | None = Field(None, gt=0)
-    lln: Finite | None = Field(None, ge=0)
-    baseline: Finite | None = Field(None, ge=0)
+    value: Finite = Field(description="the measured value, in `unit`")
+    unit: str | None = Field(None, description="the unit as written; converted to the canonical unit when another accepted "
+                             "one is given; absent means the canonical unit")
+    uln: Finite | None = Field(None, gt=0, description="upper limit of normal of the reporting lab, in the same unit as value")
+    lln: Finite | None = Field(None, ge=0, description="lower limit of normal, in the same unit as value")
+    baseline: Finite | None = Field(None, ge=0, description="the patient's value before imatinib, in the same unit as value")
 
     @field_validator("unit")
     @classmethod
@@ -123,9 +126,9 @@ class Lab(_Strict):
 
 class Comedication(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    drug: str = Field(min_length=1, max_length=80)
-    dose_mg: Finite | None = Field(None, ge=0, le=10_000)
-    class_: ComedClass = Field("other", alias="class")
+    drug: str = Field(min_length=1, max_length=80, description="the drug's name")
+    dose_mg: Finite | None = Field(None, ge=0, le=10_000, description="daily dose in mg")
+    class_: ComedClass = Field("other", alias="class", description="the class the rules reason about")
     days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
 
     @model_validator(mode="after")
@@ -138,9 +141,9 @@ class Comedication(_Strict):
 
 
 class Response(_Strict):
-    status: ResponseStatus = "not_assessed"
-    progression: Progression | None = None
-    criteria: Criteria | None = None
+    status: ResponseStatus = Field("not_assessed", description="the tumour's status at this point")
+    progression: Progression | None = Field(None, description="with progressive_disease: how far it extends")
+    criteria: Criteria | None = Field(None, description="how the response was assessed")
 
     @model_validator(mode="after")
     def _progression_only_with_pd(self) -> "Response":
@@ -150,12 +153,12 @@ class Response(_Strict):
 
 
 class HistoryItem(_Strict):
-    term: str
-    grade: int | None = Field(None, ge=1, le=5)
-    dose_mg: int | None = None
-    outcome: Outcome | None = None
+    term: str = Field(description="the CTCAE v5 term of the earlier episode")
+    grade: int | None = Field(None, ge=1, le=5, description="the worst CTCAE v5 grade the episode reached")
+    dose_mg: int | None = Field(None, description="the daily dose (on the ladder) at which it happened")
+    outcome: Outcome | None = Field(None, description="how the episode ended")
     # addition to the spec: the episode's qualifiers (an exfoliative rash stays exfoliative in history)
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="the episode's qualifiers")  # type: ignore[valid-type]
 
     _check_term = field_validator("term")(_term)
 
@@ -163,18 +166,19 @@ class HistoryItem(_Strict):
 
 
 class PatientState(_Strict):
-    patient: Patient = Patient()
-    indication: Indication | None = None
-    risk: Risk | None = None
-    mutation: Mutation | None = None
-    day: int | None = Field(None, ge=0, le=36500)
-    imatinib: Imatinib
-    adverse_events: tuple[AdverseEvent, ...] = ()
-    labs: dict[str, Lab] = Field(default_factory=dict)
-    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = ()  # type: ignore[valid-type]
-    co_medications: tuple[Comedication, ...] = ()
-    response: Response | None = None
-    history: tuple[HistoryItem, ...] = ()
+    patient: Patient = Field(Patient(), description="who the patient is")
+    indication: Indication | None = Field(None, description="why imatinib is given")
+    risk: Risk | None = Field(None, description="adjuvant only: the risk of recurrence after resection")
+    mutation: Mutation | None = Field(None, description="the tumour's KIT or PDGFRA genotype")
+    day: int | None = Field(None, ge=0, le=36500, description="days since imatinib was first started")
+    imatinib: Imatinib = Field(description="the imatinib treatment now; every state gives it")
+    adverse_events: tuple[AdverseEvent, ...] = Field((), description="adverse events now, graded by the clinician")
+    labs: dict[str, Lab] = Field(default_factory=dict, description="measured lab values by analyte; the grades of lab-based "
+                                 "adverse events are derived from them")
+    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = Field((), description="workup results")  # type: ignore[valid-type]
+    co_medications: tuple[Comedication, ...] = Field((), description="what the patient takes now besides imatinib")
+    response: Response | None = Field(None, description="the tumour's status now")
+    history: tuple[HistoryItem, ...] = Field((), description="earlier adverse-event episodes that shape what is safe now")
 
     @field_validator("labs")
     @classmethod

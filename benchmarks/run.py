@@ -222,9 +222,7 @@ def main() -> int:
         res["rss_kb"] = {"error": str(exc)[:200]}
 
     # 6. cold start
-    example = ROOT.parent / "shared" / "spec" / "example-state.yaml"  # the spec example, beside the repo
-    if not example.is_file():
-        example = ROOT / "examples" / "neutropenia-grade2.yaml"
+    example = ROOT / "examples" / "neutropenia-grade2.yaml"  # the contract's example state
     creps = 3 if args.quick else 7
     res["cold_ms"] = {
         "import_typer": cold([sys.executable, "-c", "import typer"], creps),

@@ -1,9 +1,10 @@
-"""Made-up clinical vignettes (examples/vignettes/) replay as clinical.md says they should.
+"""Made-up clinical vignettes (examples/vignettes/) replay as the clinical reference says they should.
 
-Each vignette is one clinical pattern of shared/reference/clinical.md, with expectations taken
-from clinical.md / the label, not from the advisor's output. Three steps first disagreed with
-the rulebook (liver failure shown by INR, Hy's law still above the resume thresholds, a grade 3
-episode recorded in history); the rulebook was fixed, and they now replay here with the rest.
+Each vignette is one clinical pattern of the clinical reference (label, CTCAE v5, guidelines),
+with expectations taken from that reference, not from the advisor's output. Three steps first
+disagreed with the rulebook (liver failure shown by INR, Hy's law still above the resume
+thresholds, a grade 3 episode recorded in history); the rulebook was fixed, and they now replay
+here with the rest.
 """
 
 from __future__ import annotations

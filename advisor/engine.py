@@ -12,8 +12,10 @@ fired even when the negating fact was in the same batch.
 
 from __future__ import annotations
 
-import orjson
+import threading
 from dataclasses import dataclass
+
+import orjson
 from typing import Any
 
 from .compiler import SENTINEL_FACT, SENTINEL_RULE, compile_rulebook, ruleset_name
@@ -80,7 +82,18 @@ def compiled(rulebook: Rulebook) -> _Compiled:
     return _CACHE[key]
 
 
+# The process has one durable-rules session (SID) per ruleset: two threads evaluating at once
+# (the CDS Hooks service, any threaded caller) would mix two patients' facts. One at a time.
+_SESSION = threading.Lock()
+
+
 def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
+    """Fire the rules for one state's facts, one evaluation at a time per process (see _run)."""
+    with _SESSION:
+        return _run(rulebook, facts)
+
+
+def _run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
     """Assert the facts, fire the rules to quiescence, and return every firing in order.
 
     The facts go in as one JSON batch; afterwards every fact of the evaluation (input,

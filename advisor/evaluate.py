@@ -11,7 +11,7 @@ from .dosing import DoseContext, resolve_params
 from .facts import build_facts, estimate_crcl
 from .grading import grade_labs
 from .rulebook import Rulebook, default_rulebook_path, load_rulebook
-from .state import PatientState, load_state
+from .state import PatientState
 
 
 @lru_cache(maxsize=8)
@@ -86,7 +86,10 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
 
 
 def evaluate_file(path: str | os.PathLike, rulebook_path: str | os.PathLike | None = None) -> Advice:
-    """Load, validate and evaluate one state file (the library call behind `advisor evaluate`)."""
+    """Read (a state file or a FHIR Bundle: advisor.readers), validate and evaluate one input
+    (the library call behind `advisor evaluate`)."""
+    from .readers import read_input, with_reading
+
     rulebook = get_rulebook(rulebook_path)
-    state = load_state(path)
-    return evaluate(state, rulebook)
+    reading = read_input(path)
+    return with_reading(evaluate(reading.state, rulebook), reading)

@@ -203,6 +203,8 @@ def _params(raw: Any, doc: Document, path: tuple) -> tuple[tuple[str, Any], ...]
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     doc = read_document(path)
     data = expect_mapping(doc, "a scenario with case, patient and steps")
+    if data.get("resourceType") == "Bundle":
+        return _bundle_scenario(doc)
     expect_kind(data, "scenario", doc.source)
     for k in data:
         if k not in ("case", "patient", "steps"):
@@ -254,6 +256,15 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
         steps.append(Step(sid, day, raw.get("summary"), state, _expect(raw.get("expect"), doc, path + ("expect",), rulebook),
                           deviation, doc.line_of(path)))
     return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
+
+
+def _bundle_scenario(doc: Document) -> Scenario:
+    """A FHIR Bundle in a batch: one step, evaluated and listed, with nothing to check."""
+    from .readers import read_doc
+
+    reading = read_doc(doc)
+    step = Step("bundle", reading.state.day, "FHIR Bundle (no expectations)", reading.state, Expect(), None, 1)
+    return Scenario(doc.source, f"fhir:{doc.source}", f"FHIR Bundle of {reading.patient_id or 'a patient'}", None, (step,))
 
 
 def check_step(step: Step, advice) -> tuple[str, ...]:

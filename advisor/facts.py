@@ -67,6 +67,7 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "highest_tolerated_mg": FieldSpec(NUMBER), "lowest_not_tolerated_mg": FieldSpec(NUMBER),
         "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER), "hepatic_cap_mg": FieldSpec(NUMBER),
         "escalation_ceiling_mg": FieldSpec(NUMBER), "room_to_escalate": FieldSpec(BOOL),
+        "max_active_grade": FieldSpec(NUMBER),  # the highest grade of any event still running (0: none)
         # the hard cap no dose may pass: the label's renal and severe-hepatic caps and the dose
         # below one not tolerated
         "dose_cap_mg": FieldSpec(NUMBER), "above_dose_cap": FieldSpec(BOOL),
@@ -270,6 +271,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             }))
 
     _attach_attribution(facts, state, warnings)
+    _attach_max_active_grade(facts)
 
     # Labs: one fact per analyte, plus a summary with every value on one fact.
     summary: dict[str, Any] = {}
@@ -410,6 +412,15 @@ def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int,
         data["room_to_escalate"] = data["escalation_ceiling_mg"] > im.dose_mg
         data["above_dose_cap"] = im.dose_mg > data["dose_cap_mg"]
     return Fact(fact.id, fact.type, data)
+
+
+def _attach_max_active_grade(facts: list[Fact]) -> None:
+    """The highest grade of any event still running, on the imatinib fact: a dose is raised for
+    exposure (a low trough) only while nothing above grade 1 is active. The engine has no
+    reliable cross-fact negation, so "no such event" is a number on a singleton."""
+    top = max((f.get("grade") or 0 for f in facts if f.type == "ae" and f.get("active")), default=0)
+    i = next(i for i, f in enumerate(facts) if f.type == "imatinib")
+    facts[i] = Fact(facts[i].id, facts[i].type, {**facts[i].data, "max_active_grade": top})
 
 
 def _dose_below(mg: int, ladder: tuple[tuple[int, str], ...]) -> int:

@@ -101,7 +101,7 @@ PAIRS = {
         patient: {age: 62, sex: female}
         day: 152
         imatinib: {status: taking, dose_mg: 400}
-        co_medications: [{drug: rifampicin, dose_mg: 600, class: cyp3a4_inducer, days_on: 14}]
+        co_medications: [{drug: rifampicin, dose_mg: 600, class: strong_cyp3a4_inducer, days_on: 14}]
         """),
     "creatinine-umol-grade2": (
         [patient(), imatinib_order(400), lab("14682-9", 200, "umol/L", high=90)],

@@ -90,9 +90,11 @@ class Surgery(_Strict):
     @model_validator(mode="after")
     def _coherent(self) -> "Surgery":
         if self.status == "planned" and self.days_since is not None:
-            raise ValueError("days_since is for an operation already done; status is planned")
+            raise ValueError("days_since is for an operation already done; status is planned (in a scenario an earlier "
+                             "step's days_since carries over: remove it with days_since: null)")
         if self.status == "done" and self.days_until is not None:
-            raise ValueError("days_until is for a planned operation; status is done")
+            raise ValueError("days_until is for a planned operation; status is done (in a scenario an earlier step's "
+                             "days_until carries over: remove it with days_until: null)")
         return self
 
 

@@ -8,6 +8,7 @@ from advisor.scenarios import run_batch
 from conftest import ROOT, assert_advice
 
 BLIND = ROOT / "examples" / "blind"
+BLIND2 = ROOT / "examples" / "blind2"
 TAKING = {"status": "taking", "dose_mg": 400}
 
 
@@ -16,6 +17,36 @@ def test_the_blind_set_replays_with_no_failed_step():
     result = run_batch([BLIND], get_rulebook())
     failed = [f"{r.case} {r.step}: {r.problems}" for r in result.results if r.result == "fail"]
     assert result.summary["steps"] >= 70 and not failed and result.summary["errors"] == 0, failed
+
+
+def test_the_second_blind_set_replays_with_no_failed_step():
+    """The 57 steps of the second round pass, or are deviations whose general-rule expectation holds."""
+    result = run_batch([BLIND2], get_rulebook())
+    failed = [f"{r.case} {r.step}: {r.problems}" for r in result.results if r.result == "fail"]
+    assert result.summary["steps"] >= 50 and not failed and result.summary["errors"] == 0, failed
+
+
+def test_severe_skin_reactions_that_allow_a_rechallenge_step_up_once_tolerated():
+    """Back on 100 mg after a grade 3 erythema multiforme, clear of lesions: up one level, below the dose not tolerated."""
+    assert_advice({"indication": "metastatic", "imatinib": {"status": "taking", "dose_mg": 100, "not_tolerated_mg": [400]},
+                   "adverse_events": [{"term": "erythema_multiforme", "grade": 3, "trend": "resolved"}]},
+                  dosing="escalate_dose", dose_mg=200)
+
+
+def test_after_sjs_heals_advanced_disease_goes_to_second_line_and_adjuvant_stops():
+    """SJS healed: sunitinib in advanced disease; in the adjuvant setting imatinib simply stops."""
+    sjs = [{"term": "stevens_johnson_syndrome", "grade": 3, "trend": "resolved"}]
+    assert_advice({"indication": "metastatic", "imatinib": {"status": "discontinued", "dose_mg": 400}, "adverse_events": sjs},
+                  dosing="switch_to_sunitinib")
+    assert_advice({"indication": "adjuvant", "imatinib": {"status": "discontinued", "dose_mg": 400}, "adverse_events": sjs},
+                  dosing="discontinue_imatinib")
+
+
+def test_severe_pneumonitis_is_admitted():
+    """Grade 3 pneumonitis on imatinib: held, steroid and admission."""
+    assert_advice({"indication": "metastatic", "imatinib": {"status": "taking", "dose_mg": 400},
+                   "adverse_events": [{"term": "pneumonitis", "grade": 3, "trend": "new"}]},
+                  dosing="interrupt_imatinib", includes=("hospital_admission",))
 
 
 def test_hys_law_needs_exposure_to_the_drug():

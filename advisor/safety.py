@@ -31,8 +31,13 @@ class SafetyResult:
     warnings: tuple[str, ...]
 
 
+# One encoder for every key: json.dumps(..., sort_keys=True) builds a new encoder per call,
+# and the keys are computed ~14 times per state (benchmarks/RESULTS.md). Same text as before.
+_encode = json.JSONEncoder(sort_keys=True).encode
+
+
 def _key(r: Recommendation) -> str:
-    return r.action + json.dumps(r.params, sort_keys=True)
+    return r.action + _encode(r.params)
 
 
 def _dose_of(r: Recommendation) -> float:
@@ -89,10 +94,12 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
     others = [r for r in fitted if r.kind != "dosing"]
     no_rule = False
     if dosing:
-        dosing.sort(key=lambda r: (-vocab.DOSING_PRECEDENCE[r.action], _dose_of(r), rule_order.get(r.rule, 0), _key(r)))
+        keys = {id(r): _key(r) for r in dosing}
+        dosing.sort(key=lambda r: (-vocab.DOSING_PRECEDENCE[r.action], _dose_of(r), rule_order.get(r.rule, 0), keys[id(r)]))
         chosen = dosing[0]
+        chosen_key = keys[id(chosen)]
         for r in dosing[1:]:
-            if _key(r) == _key(chosen):
+            if keys[id(r)] == chosen_key:
                 also = tuple(a for a in dict.fromkeys(chosen.also_from + (r.rule,)) if a != chosen.rule)
                 chosen = replace(chosen, also_from=also,
                                  evidence=tuple(dict.fromkeys(chosen.evidence + r.evidence)))

@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 from . import app, guarded
-from ..catalog import rule_detail, rule_rows
 from .commands import RULEBOOK_OPT
 
 rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage.", no_args_is_help=True)
@@ -27,6 +26,7 @@ def list_rules(
         from rich.console import Console
         from rich.table import Table
 
+        from ..catalog import rule_rows
         from ..evaluate import get_rulebook
 
         rb = get_rulebook(rulebook)
@@ -58,6 +58,7 @@ def show_rule(
         from rich.console import Console
         from rich.syntax import Syntax
 
+        from ..catalog import rule_detail
         from ..evaluate import get_rulebook
 
         detail = rule_detail(get_rulebook(rulebook), rule_id)

@@ -6,7 +6,7 @@ never be stale: an entry's name is the sha256 of the rulebook's bytes, its path 
 their source), the Python version and the source of every module of this package (a code
 change that could parse differently gives a new name), and PyYAML's location and size. It is
 optional: an unwritable or missing cache directory, a corrupt or foreign entry, all fall
-back to parsing, silently. Entries are written atomically (temporary file, then rename).
+back to parsing, silently. Entries are written atomically by advisor.atomic (as base64 text).
 
 Where: $ADVISOR_CACHE_DIR, else $XDG_CACHE_HOME/imatinib-advisor, else ~/.cache/imatinib-advisor;
 ADVISOR_CACHE_DIR=off disables it. The directory holds only what this code wrote there; it is
@@ -15,6 +15,7 @@ trusted as the user's own files are (like Python's __pycache__).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import pickle
@@ -67,8 +68,7 @@ def load_rulebook_cached(path: str | os.PathLike) -> Rulebook:
         return load_rulebook(path)
     target = folder / _entry(str(path), text)
     try:
-        with open(target, "rb") as fh:
-            rb = pickle.load(fh)
+        rb = pickle.loads(base64.b64decode(target.read_bytes(), validate=True))
         if isinstance(rb, Rulebook):
             return rb
     except Exception:  # missing, unreadable, truncated or from elsewhere: parse instead
@@ -79,17 +79,11 @@ def load_rulebook_cached(path: str | os.PathLike) -> Rulebook:
 
 
 def _store(folder: Path, target: Path, rb: Rulebook) -> None:
-    import tempfile  # only when writing: most runs only read
+    from .atomic import write_text_atomic  # only when writing: most runs only read
 
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(rb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        # base64 text through the one atomic writer of the package (a reader sees a whole entry or none)
+        write_text_atomic(target, base64.b64encode(pickle.dumps(rb, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii"))
     except Exception:  # read-only home, full disk, an unpicklable value: the cache is optional
         pass

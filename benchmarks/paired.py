@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import io
 import json
 import os
@@ -44,31 +45,22 @@ def _cpu(fn) -> float:
 
 
 def child_engine(n: int, rounds: int) -> dict:
-    import durable_rules_engine as dre
-
     from advisor import engine
-    from advisor.compiler import SENTINEL_FACT
     from advisor.evaluate import evaluate, get_rulebook
     from advisor.facts import build_facts
     from advisor.grading import grade_labs
     from benchmarks import cohort, synth
+    from benchmarks.run import floor_run, messages_of
 
     rb = get_rulebook()
     states = cohort.states(n)
     facts = [build_facts(s, grade_labs(s), rb.ladder, rb.standard_mg)[0] for s in states]
-    msgs = [json.dumps([f.as_message(engine.SID) for f in fs] + [{"sid": engine.SID, **SENTINEL_FACT}]) for fs in facts]
+    msgs = messages_of(facts)
     evaluate(states[0], rb)
     handle = engine.compiled(rb).handle
 
     def floor() -> None:
-        for m in msgs:
-            sh = dre.assert_facts(handle, m)[1]
-            a = dre.start_action_for_state(handle, sh)
-            while a:
-                dre.update_state(handle, a[0])
-                nxt = dre.complete_and_start_action(handle, sh)
-                a = (a[0], nxt) if nxt else None
-            dre.retract_facts(handle, m)
+        floor_run(handle, msgs)
 
     def run_engine() -> None:
         for f in facts:
@@ -101,14 +93,23 @@ def child_batch(steps: int, rounds: int) -> dict:
     from advisor.render.batch import emit_batch
     from advisor.scenarios import run_batch
     from benchmarks import cohort
-    from benchmarks.run import write_scenarios
+
+    # this tree's scenario writer for both trees: the same steps (older writers let a step
+    # inherit labs from the step before, which some states now reject)
+    spec = importlib.util.spec_from_file_location("bench_run_here", HERE / "benchmarks" / "run.py")
+    here_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(here_run)
+    write_scenarios = here_run.write_scenarios
 
     rb = get_rulebook()
-    out: dict[str, list[float]] = {k: [] for k in ("w1_wall_s", "w2_wall_s", "w1_cpu_s", "render_cpu_s", "identical")}
+    out: dict[str, list[float]] = {k: [] for k in ("w1_wall_s", "w2_wall_s", "w1_cpu_s", "render_cpu_s", "identical", "steps")}
     with tempfile.TemporaryDirectory() as tmp:
         write_scenarios(Path(tmp), cohort.cohort(steps), 50)
         one = run_batch([tmp], rb)
+        if one.load_errors:
+            raise SystemExit(f"benchmark scenarios did not load: {one.load_errors[0].message}")
         for _ in range(rounds):
+            out["steps"].append(float(len(one.results)))
             for w in (1, 2):
                 t, c = time.perf_counter(), time.process_time()
                 res = run_batch([tmp], rb, workers=w)

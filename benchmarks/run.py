@@ -86,10 +86,19 @@ def _mergeable(state: dict) -> dict:
     return st
 
 
+def _over(prev: dict, cur: dict) -> dict:
+    """The step that turns the previous state into this one: what it lacks is removed (null),
+    so no lab or field of one patient-day is inherited by the next."""
+    out = {k: _over(prev[k], v) if isinstance(v, dict) and isinstance(prev.get(k), dict) else v for k, v in cur.items()}
+    out.update({k: None for k in prev if k not in cur})
+    return out
+
+
 def write_scenarios(folder: Path, data: list[dict], per_file: int) -> None:
     """The cohort as scenario files of per_file steps (one patient-day per step)."""
     for k in range(0, len(data), per_file):
-        steps = [{"id": f"d{j}", "state": _mergeable(st), "expect": {}} for j, st in enumerate(data[k:k + per_file])]
+        states = [_mergeable(st) for st in data[k:k + per_file]]
+        steps = [{"id": f"d{j}", "state": _over(states[j - 1] if j else {}, st), "expect": {}} for j, st in enumerate(states)]
         doc = {"case": {"id": f"bench-{k // per_file:04d}"}, "steps": steps}
         (folder / f"bench-{k // per_file:04d}.json").write_text(json.dumps(doc))
 

@@ -75,16 +75,19 @@ def child_engine(n: int, rounds: int) -> dict:
     for size in (30, 3000):
         srb = synth.rulebook(size)
         engine.compiled(srb)
-        scaled[size] = (srb, [build_facts(s, grade_labs(s), srb.ladder, srb.standard_mg)[0] for s in sub])
+        sf = [build_facts(s, grade_labs(s), srb.ladder, srb.standard_mg)[0] for s in sub]
+        scaled[size] = (srb, sf, engine.compiled(srb).handle, messages_of(sf))
 
-    out: dict[str, list[float]] = {k: [] for k in ("floor_us", "engine_us", "evaluate_us", "rules30_us", "rules3000_us")}
+    out: dict[str, list[float]] = {k: [] for k in ("floor_us", "engine_us", "evaluate_us", "rules30_us", "rules3000_us",
+                                                   "floor30_us", "floor3000_us")}
     for _ in range(rounds):
         out["floor_us"].append(_cpu(floor) / n * 1e6)
         out["engine_us"].append(_cpu(run_engine) / n * 1e6)
         out["evaluate_us"].append(_cpu(run_evaluate) / n * 1e6)
         for size in (30, 3000):
-            srb, sf = scaled[size]
+            srb, sf, h, m = scaled[size]
             out[f"rules{size}_us"].append(_cpu(lambda: [engine.run(srb, f) for f in sf]) / len(sf) * 1e6)
+            out[f"floor{size}_us"].append(_cpu(lambda: floor_run(h, m)) / len(sf) * 1e6)
     return out
 
 
@@ -134,7 +137,7 @@ def _child(tree: Path, kind: str, size: int, rounds: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _cold_cpu(cmd: list[str], cwd: Path, env: dict) -> float:
+def cold_cpu(cmd: list[str], cwd: Path, env: dict) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -156,15 +159,15 @@ def cold(trees: dict[str, Path], rounds: int, state: Path) -> dict:
         cmds[f"{name}_version"] = ([sys.executable, "-c", cli, "--version"], tree, env(tree))
         cmds[f"{name}_evaluate"] = ([sys.executable, "-c", cli, "evaluate", "--json", str(state)], tree, env(tree))
     for cmd, cwd, e in cmds.values():  # warm the OS file cache and the rulebook cache
-        _cold_cpu(cmd, cwd, e)
+        cold_cpu(cmd, cwd, e)
     ms: dict[str, list[float]] = {k: [] for k in cmds}
     names = list(cmds)
     for r in range(rounds):
         for k in (names if r % 2 == 0 else names[::-1]):
-            ms[k].append(_cold_cpu(*cmds[k]))
+            ms[k].append(cold_cpu(*cmds[k]))
     # A cache that is empty (first run after install or after a rulebook edit), new tree only.
     new = trees["new"]
-    ms["new_evaluate_cache_empty"] = [_cold_cpu([sys.executable, "-c", cli, "evaluate", "--json", str(state)], new,
+    ms["new_evaluate_cache_empty"] = [cold_cpu([sys.executable, "-c", cli, "evaluate", "--json", str(state)], new,
                                                 env(new, Path(tempfile.mkdtemp(prefix="advisor-cache-")))) for _ in range(rounds)]
     for name in trees:
         ms[f"{name}_version_vs_typer"] = [v / t for v, t in zip(ms[f"{name}_version"], ms["typer"])]
@@ -203,6 +206,7 @@ def main() -> int:
                 figs["evaluate_vs_floor"] = [f / e for f, e in zip(figs["floor_us"], figs["evaluate_us"])]
                 figs["engine_vs_floor"] = [f / e for f, e in zip(figs["floor_us"], figs["engine_us"])]
                 figs["rules_3000_vs_30"] = [b / a for a, b in zip(figs["rules30_us"], figs["rules3000_us"])]
+                figs["floor_3000_vs_30"] = [b / a for a, b in zip(figs["floor30_us"], figs["floor3000_us"])]
             else:
                 figs["workers2_speedup"] = [a / b for a, b in zip(figs["w1_wall_s"], figs["w2_wall_s"])]
                 figs["render_share"] = [r / c for r, c in zip(figs["render_cpu_s"], figs["w1_cpu_s"])]
@@ -240,7 +244,8 @@ def report(res: dict) -> str:
                               ("engine_vs_floor", "engine.run / floor (throughput)", "{:.3f}"),
                               ("rules30_us", "engine.run at 30 rules, us", "{:.0f}"),
                               ("rules3000_us", "engine.run at 3,000 rules, us", "{:.0f}"),
-                              ("rules_3000_vs_30", "engine.run 3,000 / 30 rules", "{:.2f}")):
+                              ("rules_3000_vs_30", "engine.run 3,000 / 30 rules", "{:.2f}"),
+                              ("floor_3000_vs_30", "raw floor 3,000 / 30 rules", "{:.2f}")):
             lines.append(row(label, e["base"][k], e["new"][k], fmt))
     b = res.get("batch")
     if b:

@@ -690,7 +690,7 @@ def consult(io: IO, rulebook, *, start: PatientState | None = None, save: Path |
         show_tree(advice)
     if save is not None:
         save_state(save, state)
-        io.say(f"Saved the state to {save}; `advisor evaluate {save}` gives the same advice.")
+        io.say(escape(f"Saved the state to {save}; `advisor evaluate {save}` gives the same advice."))
     elif a.yes("save?", "Save the state as a YAML file?", False):
         save_interactively(a, state, default_name or "patient-state.yaml")
     return state
@@ -702,14 +702,15 @@ def save_interactively(a: Asker, state: PatientState, default: str) -> None:
         name = a.value("save.path", "File name", str, default=default, required=True)
         path = Path(name).expanduser()
         if path.is_dir():
-            a.io.say(f"  [red]✗ {path} is a folder; give a file name[/red]")
+            a.io.say(f"  [red]✗ {escape(str(path))} is a folder; give a file name[/red]")
             continue
         if path.exists() and not a.yes("save.overwrite", f"{path} exists; overwrite it?", False):
             continue
         try:
             save_state(path, state)
         except (AdvisorError, OSError) as exc:
-            a.io.say(f"  [red]✗ could not write {path}: {getattr(exc, 'message', exc)}[/red]")
+            reason = escape(f"could not write {path}: {getattr(exc, 'message', exc)}")
+            a.io.say(f"  [red]✗ {reason}[/red]")
             continue
-        a.io.say(f"Saved to {path}; `advisor evaluate {path}` gives the same advice.")
+        a.io.say(escape(f"Saved to {path}; `advisor evaluate {path}` gives the same advice."))
         return

@@ -55,6 +55,12 @@ class EngineError(AdvisorError):
     exit_code = 3
 
 
+class WorkerError(AdvisorError):
+    """A batch worker process died (killed by a signal or the out-of-memory killer)."""
+
+    exit_code = 3
+
+
 def path_to_str(path: tuple) -> str:
     out = ""
     for part in path:

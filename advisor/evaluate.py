@@ -9,11 +9,11 @@ from . import engine, safety
 from .advice import Advice, Derived, Recommendation, RulebookInfo, TraceEvent
 from .conditions import Ref
 from .dosing import DoseContext, resolve_params
-from .facts import build_facts
+from .facts import build_facts, estimate_crcl
 from .grading import grade_labs
 from .rulebook import Rulebook, default_rulebook_path
 from .rulebook_cache import load_rulebook_cached
-from .state import PatientState, load_state
+from .state import PatientState
 
 
 @lru_cache(maxsize=8)
@@ -64,6 +64,9 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
             trace.append(TraceEvent("conversion", {"analyte": lab.analyte, "text": lab.conversion}))
         if lab.assumed:
             trace.append(TraceEvent("assumption", {"analyte": lab.analyte, "text": lab.assumed}))
+    crcl_note = estimate_crcl(state)[2]
+    if crcl_note:
+        trace.append(TraceEvent("assumption", {"analyte": "creatinine", "text": crcl_note}))
     for g in grading.grades:
         trace.append(TraceEvent("grade", {"term": g.term, "grade": g.grade, "from": g.basis}))
 
@@ -109,7 +112,10 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
 
 
 def evaluate_file(path: str | os.PathLike, rulebook_path: str | os.PathLike | None = None) -> Advice:
-    """Load, validate and evaluate one state file (the library call behind `advisor evaluate`)."""
+    """Read (a state file or a FHIR Bundle: advisor.readers), validate and evaluate one input
+    (the library call behind `advisor evaluate`)."""
+    from .readers import read_input, with_reading
+
     rulebook = get_rulebook(rulebook_path)
-    state = load_state(path)
-    return evaluate(state, rulebook)
+    reading = read_input(path)
+    return with_reading(evaluate(reading.state, rulebook), reading)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,12 @@ from .yamlio import Document, parse_text
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
 AREAS = ("hepatic", "hematologic", "skin", "fluid", "musculoskeletal", "gastrointestinal", "pulmonary",
-         "renal", "general", "hypersensitivity", "response", "interactions", "dosing")
+         "renal", "general", "hypersensitivity", "response", "interactions", "dosing",
+         "cardiac", "populations", "surgery")
 LADDER_BASES = ("current", "standard", "max", "lowest")
 MAX_RULES = 4000  # durable-rules fails above 4,096 rules
+# Parameters that are amounts: text ("fifteen") or true would reach the advice as a dose.
+NUMBER_PARAMS = ("dose_mg", "dose_mg_per_day", "to_mg_per_day", "interval_days")
 MAX_NUMBER = 1e15  # facts cross into the C core as JSON; larger integers do not fit 64 bits
 
 
@@ -125,6 +129,11 @@ def _text(d: dict, key: str, probs: _Problems, path: tuple, rule_id: str | None 
     return v.strip()
 
 
+def _whole(value: Any) -> bool:
+    """A whole number, and not a boolean (true is an int to Python, and would be 1 mg)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_keys(d: dict, allowed: tuple[str, ...], probs: _Problems, path: tuple, rule_id: str | None = None) -> None:
     for k in d:
         if k not in allowed:
@@ -137,6 +146,8 @@ def _check_value(spec: FieldSpec, value: Any, where: str) -> str | None:
             return f"{where} expects a number, got {value!r}"
         if not -MAX_NUMBER <= value <= MAX_NUMBER or value != value:
             return f"{where}: {value!r} is outside the numbers a condition can compare (|x| <= {MAX_NUMBER:.0e})"
+        if "e" in repr(float(value)):  # the engine's JSON reader takes no exponent: 1e-07 breaks the ruleset
+            return f"{where}: {value!r} is too close to 0 for the rule engine (it reads no exponent); use 0 or at least 0.0001"
     elif spec.kind == "bool":
         if not isinstance(value, bool):
             return f"{where} expects true or false, got {value!r}"
@@ -230,8 +241,8 @@ class _Loader:
             return default, 400
         for i, step in enumerate(raw):
             path = ("dosing", "ladder", i)
-            if not isinstance(step, dict) or not isinstance(step.get("dose_mg"), int):
-                self.probs.add(path, "each ladder step needs an integer dose_mg")
+            if not isinstance(step, dict) or not _whole(step.get("dose_mg")):
+                self.probs.add(path, f"each ladder step needs a whole number dose_mg, got {step.get('dose_mg') if isinstance(step, dict) else step!r}")
                 continue
             sched = step.get("schedule", "daily")
             if sched not in vocab.SCHEDULES:
@@ -243,6 +254,9 @@ class _Loader:
         if per_day != sorted(per_day) or len(set(per_day)) != len(per_day):
             self.probs.add(("dosing", "ladder"), "ladder steps must rise strictly from lowest to highest")
         standard = d.get("standard_mg", 400)
+        if not _whole(standard):
+            self.probs.add(("dosing", "standard_mg"), f"standard_mg must be a whole number of mg on the ladder, got {standard!r}")
+            return tuple(ladder), 400
         if not any(mg == standard for mg, _ in ladder):
             self.probs.add(("dosing", "standard_mg"), f"standard_mg {standard} is not on the ladder")
         return tuple(ladder), standard
@@ -500,7 +514,8 @@ class _Loader:
                 continue
             _check_keys(item, ("action", "params", "rationale", "evidence"), self.probs, ipath, rid)
             action = item.get("action")
-            if not isinstance(action, str) or action not in vocab.ACTIONS or action == "clinician_review":
+            # clinician_review is allowed in rules: a rule may hand a decision to the clinician, with its reason
+            if not isinstance(action, str) or action not in vocab.ACTIONS:
                 self.probs.add(ipath + ("action",), f"unknown action code '{action}'{vocab.suggest(action, vocab.ACTIONS)}", rid)
                 continue
             params = item.get("params") or {}
@@ -518,7 +533,9 @@ class _Loader:
         return out
 
     def _check_param(self, key: str, v: Any, path: tuple, rid: str, bindings: dict[str, str]) -> None:
-        if key == "dose_mg" and isinstance(v, dict):
+        if key in NUMBER_PARAMS and not isinstance(v, dict) and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 10_000):
+            self.probs.add(path, f"{key} must be a number (or {{ref: binding.field}}), got {v!r}", rid)
+        elif key == "dose_mg" and isinstance(v, dict):
             self._check_ladder_expr(v, path, rid, bindings)
         elif key == "titration":
             if isinstance(v, dict):
@@ -544,15 +561,18 @@ class _Loader:
             self.probs.add(path, f"ladder position {base!r} must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
         if not isinstance(v.get("step", 0), int):
             self.probs.add(path, "step must be a whole number of ladder levels", rid)
-        if "at_most" in v and v["at_most"] not in LADDER_BASES:
-            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)}", rid)
+        cap = v.get("at_most")
+        if "at_most" in v and cap not in LADDER_BASES and not (_parse_ref(cap) and self._value_or_ref({"ref": cap}, path, rid, bindings)):
+            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
 
 
 def parse_rulebook(text: str, source: str) -> Rulebook:
     from .errors import InputError
+    from .kinds import expect_kind
 
     try:
         doc = parse_text(text, source)
+        expect_kind(doc.data, "rulebook", source)
     except InputError as exc:
         raise RulebookError(exc.message, exc.location) from None
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -571,6 +591,7 @@ class RulebookReport:
 def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
     """Load a rulebook and collect all its problems instead of raising on the first batch."""
     from .errors import InputError
+    from .kinds import expect_kind
 
     try:
         text = _read_text(path)
@@ -579,6 +600,10 @@ def inspect_rulebook(path: str | os.PathLike) -> RulebookReport:
         return RulebookReport(None, None, ((exc.location, exc.message, "format"),))
     if not isinstance(doc.data, dict):
         return RulebookReport(None, doc, ((Location(doc.source, 1), "the top level must be a mapping with rulebook, evidence, dosing and rules", "format"),))
+    try:
+        expect_kind(doc.data, "rulebook", doc.source)
+    except InputError as exc:
+        return RulebookReport(None, doc, ((exc.location, exc.message, "format"),))
     loader = _Loader(doc, hashlib.sha256(text.encode("utf-8")).hexdigest())
     rulebook = loader.build()
     items = tuple((loc, msg, chk) for (loc, msg), chk in zip(loader.probs.items, loader.probs.checks))
@@ -599,9 +624,21 @@ def load_rulebook(path: str | os.PathLike) -> Rulebook:
     return parse_rulebook(_read_text(path), str(path))
 
 
+BUNDLED_RULEBOOK = "imatinib-gist.yaml"
+
+
 def default_rulebook_path() -> Path:
-    """The bundled rulebook: next to the package in a checkout (rulebooks/imatinib-gist.yaml)."""
+    """The rulebook used when none is named: $ADVISOR_RULEBOOK, else the bundled one.
+
+    The repo keeps it at rulebooks/imatinib-gist.yaml; an installed wheel carries that file as
+    package data in advisor/rulebooks/ (pyproject.toml maps the folder), found with
+    importlib.resources. A source checkout (the Makefile's editable install) has no such
+    folder in the package and reads the repo's rulebooks/ directly.
+    """
     env = os.environ.get("ADVISOR_RULEBOOK")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "rulebooks" / "imatinib-gist.yaml"
+    packaged = resources.files("advisor").joinpath("rulebooks", BUNDLED_RULEBOOK)
+    if isinstance(packaged, Path) and packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rulebooks" / BUNDLED_RULEBOOK

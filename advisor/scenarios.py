@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import vocab
-from .errors import AdvisorError, InputError, Location
+from .errors import AdvisorError, InputError, Location, WorkerError
+from .kinds import expect_kind
 from .rulebook import Rulebook
 from .state import PatientState, state_from_data
 from .yamlio import Document, expect_mapping, read_document
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 STEP_KEYS = ("id", "day", "summary", "state", "expect", "deviation")
-EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
+EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired", "params")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Expect:
     cites: tuple[str, ...] = ()
     fired: tuple[str, ...] = ()  # rule ids that must fire (addition to the format)
     not_fired: tuple[str, ...] = ()  # rule ids that must not fire (addition to the format)
+    params: tuple[tuple[str, Any], ...] = ()  # what the dosing decision's params must contain (addition)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class LoadError:
     file: str
     line: int | None
     message: str
+    internal: bool = False  # a bug in the advisor while replaying the file, not a problem with the file
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "message": self.message}
@@ -89,6 +94,8 @@ class BatchResult:
     results: tuple[StepResult, ...]
     load_errors: tuple[LoadError, ...]
     coverage: dict[str, int] = field(default_factory=dict)  # rule id -> steps that fired it
+    read: tuple[str, ...] = ()  # every scenario file the batch read (an output must not replace one)
+    internal_errors: tuple[LoadError, ...] = ()  # bugs in the advisor: exit 3, never "your file is wrong"
 
     @property
     def summary(self) -> dict[str, int]:
@@ -98,6 +105,8 @@ class BatchResult:
 
     @property
     def exit_code(self) -> int:
+        if self.internal_errors:
+            return 3
         if self.load_errors:
             return 2
         return 1 if any(r.result == "fail" for r in self.results) else 0
@@ -117,6 +126,8 @@ class BatchResult:
     def to_json(self) -> dict[str, Any]:
         out = {"summary": self.summary, "results": [r.to_json() for r in self.results],
                "load_errors": [e.to_json() for e in self.load_errors]}
+        if self.internal_errors:
+            out["internal_errors"] = [e.to_json() for e in self.internal_errors]
         if self.coverage:
             out["coverage"] = self.coverage
             out["coverage_summary"] = self.coverage_summary
@@ -173,15 +184,28 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
         cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
         fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
         not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+        params=_params(raw.get("params"), doc, path + ("params",)),
     )
+
+
+def _params(raw: Any, doc: Document, path: tuple) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise InputError("'params' must be a mapping of the dosing decision's parameters (e.g. {drug: avapritinib})", doc.location(path))
+    known = sorted({p for a in vocab.ACTIONS.values() if a.kind == "dosing" for p in a.params})
+    for k in raw:
+        if k not in known:
+            raise InputError(f"unknown dosing parameter '{k}'{vocab.suggest(k, known)}; expected one of: {', '.join(known)}", doc.location(path + (k,)))
+    return tuple(sorted(raw.items()))
 
 
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     doc = read_document(path)
     data = expect_mapping(doc, "a scenario with case, patient and steps")
-    if "steps" not in data and "imatinib" in data:
-        raise InputError("this looks like a patient state, not a scenario (it has 'imatinib' and no 'steps'); "
-                         f"use `advisor evaluate {doc.source}`", Location(doc.source, 1))
+    if data.get("resourceType") == "Bundle":
+        return _bundle_scenario(doc)
+    expect_kind(data, "scenario", doc.source)
     for k in data:
         if k not in ("case", "patient", "steps"):
             raise InputError(f"unknown key '{k}'{vocab.suggest(k, ('case', 'patient', 'steps'))}; expected case, patient, steps", doc.location((k,)))
@@ -234,10 +258,24 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
 
 
+def _bundle_scenario(doc: Document) -> Scenario:
+    """A FHIR Bundle in a batch: one step, evaluated and listed, with nothing to check."""
+    from .readers import read_doc
+
+    reading = read_doc(doc)
+    step = Step("bundle", reading.state.day, "FHIR Bundle (no expectations)", reading.state, Expect(), None, 1)
+    return Scenario(doc.source, f"fhir:{doc.source}", f"FHIR Bundle of {reading.patient_id or 'a patient'}", None, (step,))
+
+
 def check_step(step: Step, advice) -> tuple[str, ...]:
     """What differs between the advice and the step's expectation (empty when it matches)."""
     ex = step.expect
     actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
+    dosing_params = dict(advice.dosing.params)
+    if _switch_drug(advice.dosing) == "sunitinib":
+        # switch_to_sunitinib means switch_therapy {drug: sunitinib}: either spelling meets either expectation
+        actions |= {"switch_to_sunitinib", "switch_therapy"}
+        dosing_params.setdefault("drug", "sunitinib")
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
     if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
@@ -245,7 +283,25 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
+    problems += [f"dosing parameter {k} is {dosing_params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
+                 for k, v in ex.params if dosing_params.get(k) != v]
     return tuple(problems)
+
+
+def _walk(folder: Path, errors: list[LoadError]) -> list[Path]:
+    """Scenario files under folder, sorted; a subfolder that cannot be read is an error, not skipped."""
+    def unreadable(exc: OSError) -> None:
+        errors.append(LoadError(str(exc.filename or folder), None,
+                                f"{exc.filename or folder}: cannot read this folder ({exc.strerror or exc}); its scenarios were not run"))
+
+    found = [Path(top) / name for top, _dirs, names in os.walk(folder, onerror=unreadable) for name in names]
+    return sorted(f for f in found if f.suffix.lower() in SCENARIO_SUFFIXES and f.is_file())
+
+
+def _switch_drug(dosing) -> str | None:
+    if dosing.action == "switch_to_sunitinib":
+        return "sunitinib"
+    return dosing.params.get("drug") if dosing.action == "switch_therapy" else None
 
 
 def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:
@@ -253,8 +309,9 @@ def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], lis
     errors: list[LoadError] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SCENARIO_SUFFIXES)
-            if not found:
+            before = len(errors)
+            found = _walk(p, errors)
+            if not found and len(errors) == before:
                 errors.append(LoadError(str(p), None, "no scenario files (.yaml, .yml, .json) in this folder"))
             files.extend(found)
         elif p.is_file():
@@ -284,7 +341,8 @@ def _load_and_run(f: Path, rulebook: Rulebook) -> tuple[str | None, list[StepRes
     except AdvisorError as exc:
         return None, [], LoadError(str(f), exc.location.line, str(exc))
     except Exception as exc:  # a bug must not stop the other files of a long batch
-        return None, [], LoadError(str(f), None, f"{f}: internal error (a bug in the advisor): {type(exc).__name__}: {exc}")
+        return None, [], LoadError(str(f), None, f"{f}: internal error (a bug in the advisor, not in this file): "
+                                   f"{type(exc).__name__}: {exc}", internal=True)
 
 
 _WORKER_RULEBOOK: list[Rulebook] = []
@@ -301,28 +359,52 @@ def _worker_run(f: Path) -> tuple[str | None, list[StepResult], LoadError | None
     return _load_and_run(f, _WORKER_RULEBOOK[0])
 
 
+def max_workers() -> int:
+    """More processes than this only wait for the processors (and each holds its own engine)."""
+    return (os.cpu_count() or 1) * 4
+
+
+def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[tuple[str | None, list[StepResult], LoadError | None]]:
+    """Each file's outcome, in file order; with workers > 1 from a process pool.
+
+    concurrent.futures notices a worker that died (killed by a signal, the OOM killer) and
+    fails the pending results at once, where multiprocessing.Pool would wait forever.
+    """
+    if workers <= 1 or len(files) <= 1:
+        yield from (_load_and_run(f, rulebook) for f in files)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    n = min(workers, len(files))
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=(rulebook,))
+    try:
+        yield from pool.map(_worker_run, files, chunksize=max(1, min(16, len(files) // (n * 8))))
+    except BrokenProcessPool:
+        raise WorkerError(f"a batch worker process died (killed by a signal or out of memory) while replaying "
+                          f"{len(files)} files with --workers {workers}; nothing was reported; rerun with --workers 1") from None
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None, workers: int = 1) -> BatchResult:
     """Load and replay every scenario file; a file that does not load is reported, not fatal.
 
     With workers > 1 the files are replayed in a process pool (one durable-rules host per
     process); results come back in file order, identical to one worker.
     """
+    if not 1 <= workers <= max_workers():
+        raise InputError(f"--workers {workers} is outside 1-{max_workers()} (4 per processor, {os.cpu_count() or 1} processors)")
     files, errors = find_scenario_files(paths)
     results: list[StepResult] = []
+    internal: list[LoadError] = []
     cases: dict[str, str] = {}
-    pool = None
-    if workers > 1 and len(files) > 1:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-        pool = ctx.Pool(min(workers, len(files)), initializer=_worker_init, initargs=(rulebook,))
-        outcomes = pool.imap(_worker_run, files, chunksize=max(1, min(16, len(files) // (workers * 8))))
-    else:
-        outcomes = (_load_and_run(f, rulebook) for f in files)
-    try:
+    with contextlib.closing(_outcomes(files, rulebook, workers)) as outcomes:  # closing stops the pool
         for f, (case_id, steps, error) in zip(files, outcomes):
             if error is not None:
-                errors.append(error)
+                (internal if error.internal else errors).append(error)
             elif case_id in cases:
                 errors.append(LoadError(str(f), None, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}", Location(str(f))))))
             else:
@@ -330,12 +412,9 @@ def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None,
                 results.extend(steps)
             if progress:
                 progress(f, len(files))
-    finally:
-        if pool is not None:
-            pool.terminate()
     coverage: dict[str, int] = {r.id: 0 for r in rulebook.rules}
     for r in results:
         for rule_id in r.fired:
             if rule_id in coverage:
                 coverage[rule_id] += 1
-    return BatchResult(len(files), tuple(results), tuple(errors), coverage)
+    return BatchResult(len(files), tuple(results), tuple(errors), coverage, tuple(map(str, files)), tuple(internal))

@@ -1,16 +1,18 @@
-"""The patient state (../shared/spec/patient-state.md) as strict, immutable models."""
+"""The patient state (docs/contract/patient-state.md) as strict, immutable models."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import vocab
 from .errors import InputError, Location, path_to_str
-from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, to_canonical
+from .kinds import expect_kind
+from .units import ANALYTES, REFERENCE_SPREAD, TYPICAL_LLN, TYPICAL_ULN, accepted_units, normalise_unit, spell_unit, to_canonical
 from .yamlio import Document, expect_mapping, read_document
 
 LADDER_DOSES = (100, 200, 300, 400, 600, 800)
@@ -31,6 +33,10 @@ ResponseStatus = Literal[vocab.RESPONSE_STATUSES]  # type: ignore[valid-type]
 Progression = Literal[vocab.PROGRESSIONS]  # type: ignore[valid-type]
 Criteria = Literal[vocab.CRITERIA]  # type: ignore[valid-type]
 ComedClass = Literal[vocab.COMED_CLASSES]  # type: ignore[valid-type]
+HepaticImpairment = Literal[vocab.HEPATIC_IMPAIRMENT]  # type: ignore[valid-type]
+Attribution = Literal[vocab.ATTRIBUTIONS]  # type: ignore[valid-type]
+SurgeryStatus = Literal[vocab.SURGERY_STATUSES]  # type: ignore[valid-type]
+Resection = Literal[vocab.RESECTIONS]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -63,18 +69,52 @@ def _on_ladder(value: int | None) -> int | None:
 
 
 class Patient(_Strict):
-    age: int | None = Field(None, ge=0, le=120)
-    sex: Sex | None = None
-    weight_kg: Finite | None = Field(None, gt=0, le=400)
+    age: int | None = Field(None, ge=0, le=120, description="age in years")
+    sex: Sex | None = Field(None, description="sex")
+    weight_kg: Finite | None = Field(None, gt=0, le=400, description="body weight in kg (for weight-based steroid doses)")
+    # contract additions for the label's special populations (docs/vocabulary-additions.md)
+    creatinine_clearance_ml_min: Finite | None = Field(None, ge=0, le=250, description="measured or clinician-estimated CrCl in mL/min")
+    hepatic_impairment: HepaticImpairment | None = Field(None, description="liver impairment before imatinib (NCI ODWG class), not a drug reaction")
+    pregnant: bool | None = Field(None, description="the patient is pregnant")
+    breastfeeding: bool | None = Field(None, description="the patient is breastfeeding")
+
+
+class Surgery(_Strict):
+    """The operation planned before imatinib stops (pre-operative) or already done."""
+    status: SurgeryStatus = Field(description="planned (pre-operative) or done")
+    days_until: int | None = Field(None, ge=0, le=3650, description="when planned: days until the operation")
+    days_since: int | None = Field(None, ge=0, le=36500, description="when done: days since the operation")
+    rupture: bool | None = Field(None, description="the tumour ruptured before or during the operation")
+    resection: Resection | None = Field(None, description="margin status of the resection (r0, r1, r2)")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Surgery":
+        if self.status == "planned" and self.days_since is not None:
+            raise ValueError("days_since is for an operation already done; status is planned")
+        if self.status == "done" and self.days_until is not None:
+            raise ValueError("days_until is for a planned operation; status is done")
+        return self
 
 
 class Imatinib(_Strict):
-    status: Status
-    dose_mg: int | None = Field(None, description="daily dose in mg (total per day); on the ladder 100-800")
-    schedule: Schedule = "daily"
-    days_interrupted: int | None = Field(None, ge=0, le=36500)
+    status: Status = Field(description="whether the patient takes imatinib now")
+    dose_mg: int | None = Field(None, description="the current daily dose in mg (total per day), or the last one taken when "
+                                "interrupted; on the ladder 100, 200, 300, 400, 600, 800; required when taking or interrupted")
+    schedule: Schedule = Field("daily", description="how the daily dose is taken")
+    days_interrupted: int | None = Field(None, ge=0, le=36500, description="when interrupted: days since the last dose")
+    # dose history (contract additions)
+    highest_tolerated_mg: int | None = Field(None, description="the highest ladder dose imatinib was tolerated at")
+    not_tolerated_mg: tuple[int, ...] = Field((), description="ladder doses at which imatinib was not tolerated")
+    escalation_tried: bool | None = Field(None, description="the dose was escalated above 400 mg/d earlier")
 
-    _check_dose = field_validator("dose_mg")(_on_ladder)
+    _check_dose = field_validator("dose_mg", "highest_tolerated_mg")(_on_ladder)
+
+    @field_validator("not_tolerated_mg")
+    @classmethod
+    def _doses_on_ladder(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        for mg in v:
+            _on_ladder(mg)
+        return v
 
     @model_validator(mode="after")
     def _coherent(self) -> "Imatinib":
@@ -89,11 +129,13 @@ class Imatinib(_Strict):
 
 
 class AdverseEvent(_Strict):
-    term: str
-    grade: int = Field(ge=1, le=5)
-    trend: Trend | None = None
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
-    recurrence: bool = False
+    term: str = Field(description="the CTCAE v5 term, in snake_case")
+    grade: int = Field(ge=1, le=5, description="CTCAE v5 grade as the clinician assesses it now (for lab terms the "
+                       "grade is derived from the value when the lab is given)")
+    trend: Trend | None = Field(None, description="how the event is changing")
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="qualifiers of the event")  # type: ignore[valid-type]
+    recurrence: bool = Field(False, description="true when the event came back after imatinib was restarted")
+    attribution: Attribution = Field("unknown", description="imatinib (drug), the tumour itself (disease), another cause, or unknown")
 
     _check_term = field_validator("term")(_term)
 
@@ -107,11 +149,12 @@ class AdverseEvent(_Strict):
 
 
 class Lab(_Strict):
-    value: Finite
-    unit: str | None = None
-    uln: Finite | None = Field(None, gt=0)
-    lln: Finite | None = Field(None, ge=0)
-    baseline: Finite | None = Field(None, ge=0)
+    value: Finite = Field(description="the measured value, in `unit`")
+    unit: str | None = Field(None, description="the unit as written; converted to the canonical unit when another accepted "
+                             "one is given; absent means the canonical unit")
+    uln: Finite | None = Field(None, gt=0, description="upper limit of normal of the reporting lab, in the same unit as value")
+    lln: Finite | None = Field(None, ge=0, description="lower limit of normal, in the same unit as value")
+    baseline: Finite | None = Field(None, ge=0, description="the patient's value before imatinib, in the same unit as value")
 
     @field_validator("unit")
     @classmethod
@@ -121,9 +164,9 @@ class Lab(_Strict):
 
 class Comedication(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    drug: str = Field(min_length=1, max_length=80)
-    dose_mg: Finite | None = Field(None, ge=0, le=10_000)
-    class_: ComedClass = Field("other", alias="class")
+    drug: str = Field(min_length=1, max_length=80, description="the drug's name")
+    dose_mg: Finite | None = Field(None, ge=0, le=10_000, description="daily dose in mg")
+    class_: ComedClass = Field("other", alias="class", description="the class the rules reason about")
     days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
 
     @model_validator(mode="after")
@@ -136,9 +179,9 @@ class Comedication(_Strict):
 
 
 class Response(_Strict):
-    status: ResponseStatus = "not_assessed"
-    progression: Progression | None = None
-    criteria: Criteria | None = None
+    status: ResponseStatus = Field("not_assessed", description="the tumour's status at this point")
+    progression: Progression | None = Field(None, description="with progressive_disease: how far it extends")
+    criteria: Criteria | None = Field(None, description="how the response was assessed")
 
     @model_validator(mode="after")
     def _progression_only_with_pd(self) -> "Response":
@@ -148,12 +191,12 @@ class Response(_Strict):
 
 
 class HistoryItem(_Strict):
-    term: str
-    grade: int | None = Field(None, ge=1, le=5)
-    dose_mg: int | None = None
-    outcome: Outcome | None = None
+    term: str = Field(description="the CTCAE v5 term of the earlier episode")
+    grade: int | None = Field(None, ge=1, le=5, description="the worst CTCAE v5 grade the episode reached")
+    dose_mg: int | None = Field(None, description="the daily dose (on the ladder) at which it happened")
+    outcome: Outcome | None = Field(None, description="how the episode ended")
     # addition to the spec: the episode's qualifiers (an exfoliative rash stays exfoliative in history)
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="the episode's qualifiers")  # type: ignore[valid-type]
 
     _check_term = field_validator("term")(_term)
 
@@ -161,26 +204,58 @@ class HistoryItem(_Strict):
 
 
 class PatientState(_Strict):
-    patient: Patient = Patient()
-    indication: Indication | None = None
-    risk: Risk | None = None
-    mutation: Mutation | None = None
-    day: int | None = Field(None, ge=0, le=36500)
-    imatinib: Imatinib
-    adverse_events: tuple[AdverseEvent, ...] = ()
-    labs: dict[str, Lab] = Field(default_factory=dict)
-    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = ()  # type: ignore[valid-type]
-    co_medications: tuple[Comedication, ...] = ()
-    response: Response | None = None
-    history: tuple[HistoryItem, ...] = ()
+    patient: Patient = Field(Patient(), description="who the patient is")
+    indication: Indication | None = Field(None, description="why imatinib is given")
+    risk: Risk | None = Field(None, description="adjuvant only: the risk of recurrence after resection")
+    mutation: Mutation | None = Field(None, description="the tumour's KIT or PDGFRA genotype")
+    day: int | None = Field(None, ge=0, le=36500, description="days since imatinib was first started")
+    imatinib: Imatinib = Field(description="the imatinib treatment now; every state gives it")
+    adverse_events: tuple[AdverseEvent, ...] = Field((), description="adverse events now, graded by the clinician")
+    labs: dict[str, Lab] = Field(default_factory=dict, description="measured lab values by analyte; the grades of lab-based "
+                                 "adverse events are derived from them")
+    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = Field((), description="workup results")  # type: ignore[valid-type]
+    co_medications: tuple[Comedication, ...] = Field((), description="what the patient takes now besides imatinib")
+    response: Response | None = Field(None, description="the tumour's status now")
+    history: tuple[HistoryItem, ...] = Field((), description="earlier adverse-event episodes that shape what is safe now")
+    surgery: Surgery | None = Field(None, description="the operation planned (pre-operative) or done")
 
     @field_validator("labs")
     @classmethod
     def _known_analytes(cls, v: dict[str, Lab]) -> dict[str, Lab]:
         for key in v:
             if key not in ANALYTES:
-                raise ValueError(f"unknown lab '{key}'{vocab.suggest(key, ANALYTES)}; accepted: {', '.join(ANALYTES)}")
-        return v
+                raise ValueError(unknown_lab_message(key))
+        # a unit's spelling depends on the analyte: g/L is grams for hemoglobin, G/L giga for counts
+        return {k: lab.model_copy(update={"unit": spell_unit(k, lab.unit)}) if lab.unit else lab for k, lab in v.items()}
+
+
+# What clinicians and lab systems call the analytes (case and punctuation folded).
+LAB_SYNONYMS = {
+    "neutrophils": "anc", "neut": "anc", "neutrophil": "anc", "absolute_neutrophil_count": "anc",
+    "plt": "platelets", "platelet": "platelets", "thrombocytes": "platelets", "hb": "hemoglobin", "hgb": "hemoglobin",
+    "haemoglobin": "hemoglobin", "bilirubin": "bilirubin_total", "tbil": "bilirubin_total", "total_bilirubin": "bilirubin_total",
+    "dbil": "bilirubin_direct", "direct_bilirubin": "bilirubin_direct", "conjugated_bilirubin": "bilirubin_direct",
+    "cr": "creatinine", "creat": "creatinine", "scr": "creatinine", "temp": "temperature_c", "temperature": "temperature_c",
+    "k": "potassium", "ca": "calcium", "mg": "magnesium", "phos": "phosphate", "phosphorus": "phosphate", "cpk": "ck",
+    "creatine_kinase": "ck", "eos": "eosinophils", "eosinophil": "eosinophils", "lymph": "lymphocytes", "lymphs": "lymphocytes",
+    "leukocytes": "wbc", "leucocytes": "wbc", "white_cells": "wbc", "gamma_gt": "ggt", "sgpt": "alt", "sgot": "ast",
+    "alkaline_phosphatase": "alp", "alk_phos": "alp", "alb": "albumin", "pt_inr": "inr",
+}
+
+
+def unknown_lab_message(key: Any) -> str:
+    folded = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+    hint = folded if folded in ANALYTES else LAB_SYNONYMS.get(folded)
+    close = f" (did you mean '{hint}'?)" if hint else vocab.suggest(folded, ANALYTES)
+    return f"unknown lab '{key}'{close}; accepted: {', '.join(ANALYTES)}"
+
+
+def lab_key_problems(data: dict, doc: Document, base: tuple = ()) -> list[Problem]:
+    """Every unknown lab key, each at its own line, before the model sees the labs."""
+    labs = data.get("labs")
+    if not isinstance(labs, dict):
+        return []
+    return [(doc.location(base + ("labs", key)), unknown_lab_message(key)) for key in labs if key not in ANALYTES]
 
 
 def friendly_message(err: dict[str, Any], model_fields: dict[tuple, list[str]]) -> str:
@@ -229,24 +304,31 @@ def _submodels(ann: Any) -> list[type[BaseModel]]:
     return found
 
 
+Problem = tuple[Location, str]
+
+
+def validation_problems(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = ()) -> list[Problem]:
+    """Pydantic's errors as (location, message) pairs naming file, line and key path."""
+    index = _fields_index(model)
+    out = []
+    for err in exc.errors():
+        rel = _normalise_loc(tuple(err["loc"]))
+        out.append((doc.location(base + rel), friendly_message(err, index | _wildcard(index, rel))))
+    return out
+
+
+def problems_error(problems: list[Problem], doc: Document, what: str = "") -> InputError:
+    """One InputError for every problem found, so a file is fixed in one round, not several."""
+    problems = sorted(problems, key=lambda p: p[0].line or 0)  # in file order
+    if len(problems) == 1:
+        return InputError(problems[0][1], problems[0][0])
+    return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source),
+                      [f"{where}: {message}" for where, message in problems])
+
+
 def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = (), what: str = "") -> InputError:
     """Turn pydantic's errors into one InputError that names file, line and key path of each."""
-    index = _fields_index(model)
-    problems = []
-    first_loc: Location | None = None
-    first_msg: str | None = None
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        rel = _normalise_loc(loc)
-        full = base + rel
-        where = doc.location(full)
-        first_loc = first_loc or where
-        friendly = friendly_message(err, index | _wildcard(index, rel))
-        first_msg = first_msg if first_msg is not None else friendly
-        problems.append(f"{where}: {friendly}")
-    if len(problems) == 1:
-        return InputError(first_msg or problems[0], first_loc)
-    return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source), problems)
+    return problems_error(validation_problems(exc, doc, model, base), doc, what)
 
 
 def _normalise_loc(loc: tuple) -> tuple:
@@ -266,90 +348,113 @@ def _wildcard(index: dict, rel: tuple) -> dict:
     return out
 
 
-def check_labs(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def lab_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Units must be accepted ones and values physiologically possible (after conversion)."""
     for key, lab in state.labs.items():
-        analyte = ANALYTES[key]
-        path = base + ("labs", key)
-        unit = lab.unit or analyte.canonical
-        if unit not in analyte.conversions:
-            raise InputError(
-                f"unit '{lab.unit}' is not accepted for {key}; accepted: {', '.join(accepted_units(key))}",
-                doc.location(path + ("unit",)),
-            )
-        value = to_canonical(key, lab.value, unit)
-        lo, hi = analyte.plausible
-        if not (lo <= value <= hi) or math.isnan(value):
-            hint = "check the value and unit"
-            if lab.unit is None:
-                fits = [u for u in accepted_units(key) if u != unit and lo <= to_canonical(key, lab.value, u) <= hi]
-                hint = ("no unit was given, so it was read as " + analyte.canonical
-                        + (f"; if it is in {' or '.join(fits)}, say so with unit:" if fits else "; give the unit"))
-            raise InputError(
-                f"{key} {lab.value} {unit} is outside what is physiologically possible "
-                f"({lo:g}-{hi:g} {analyte.canonical}); {hint}",
-                doc.location(path + ("value",)),
-            )
-        for ref in ("uln", "lln", "baseline"):
+        yield from _one_lab_problems(key, lab, doc, base + ("labs", key))
+
+
+def _one_lab_problems(key: str, lab: Lab, doc: Document, path: tuple) -> Iterator[Problem]:
+    analyte = ANALYTES[key]
+    unit = lab.unit or analyte.canonical
+    if unit not in analyte.conversions:
+        yield doc.location(path + ("unit",)), f"unit '{lab.unit}' is not accepted for {key}; accepted: {', '.join(accepted_units(key))}"
+        return
+    value = to_canonical(key, lab.value, unit)
+    lo, hi = analyte.plausible
+    if not (lo <= value <= hi) or math.isnan(value):
+        hint = "check the value and unit"
+        if lab.unit is None:
+            fits = [u for u in accepted_units(key) if u != unit and lo <= to_canonical(key, lab.value, u) <= hi]
+            hint = ("no unit was given, so it was read as " + analyte.canonical
+                    + (f"; if it is in {' or '.join(fits)}, say so with unit:" if fits else "; give the unit"))
+        yield (doc.location(path + ("value",)),
+               f"{key} {lab.value} {unit} is outside what is physiologically possible ({lo:g}-{hi:g} {analyte.canonical}); {hint}")
+    for ref in ("uln", "lln", "baseline"):
+        ref_value = getattr(lab, ref)
+        if ref_value is not None and not (lo <= to_canonical(key, ref_value, unit) <= hi):
+            yield doc.location(path + (ref,)), f"{key} {ref} {ref_value} {unit} is outside what is possible"
+    if key != "temperature_c":
+        factor = to_canonical(key, 1.0, unit)  # the other conversions are linear
+        for ref, typical in (("uln", TYPICAL_ULN.get(key)), ("lln", TYPICAL_LLN.get(key))):
             ref_value = getattr(lab, ref)
-            if ref_value is not None:
-                conv = to_canonical(key, ref_value, unit)
-                if not (lo <= conv <= hi):
-                    raise InputError(f"{key} {ref} {ref_value} {unit} is outside what is possible", doc.location(path + (ref,)))
-        if key != "temperature_c":
-            factor = to_canonical(key, 1.0, unit)  # the other conversions are linear
-            for ref, typical in (("uln", TYPICAL_ULN.get(key)), ("lln", TYPICAL_LLN.get(key))):
-                ref_value = getattr(lab, ref)
-                if ref_value is None or typical is None:
-                    continue
-                if not typical / REFERENCE_SPREAD <= ref_value * factor <= typical * REFERENCE_SPREAD:
-                    raise InputError(
-                        f"{key} {ref} {ref_value:g} {unit} is implausible as a reference limit (typically about "
-                        f"{round(typical / factor, 3):g} {unit}); {ref} must be in the same unit as value",
-                        doc.location(path + (ref,)))
-        if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
-            raise InputError(f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})", doc.location(path + ("lln",)))
+            if ref_value is None or typical is None:
+                continue
+            if not typical / REFERENCE_SPREAD <= ref_value * factor <= typical * REFERENCE_SPREAD:
+                yield (doc.location(path + (ref,)),
+                       f"{key} {ref} {ref_value:g} {unit} is implausible as a reference limit (typically about "
+                       f"{round(typical / factor, 3):g} {unit}); {ref} must be in the same unit as value")
+    if lab.uln is not None and lab.lln is not None and lab.lln >= lab.uln:
+        yield doc.location(path + ("lln",)), f"{key}: lln ({lab.lln}) must be below uln ({lab.uln})"
 
 
-def check_one_entry_per_term(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def _well_formed_lab_problems(data: dict, doc: Document, base: tuple) -> list[Problem]:
+    """Unit and range problems of the labs that are well formed, when something else in the
+    state is not: all of a file's problems are reported in one round."""
+    labs = data.get("labs")
+    out: list[Problem] = []
+    for key, raw in (labs.items() if isinstance(labs, dict) else ()):
+        if key not in ANALYTES:
+            continue
+        try:
+            lab = Lab.model_validate(raw)
+        except ValidationError:
+            continue  # pydantic has reported it
+        if lab.unit:
+            lab = lab.model_copy(update={"unit": spell_unit(key, lab.unit)})
+        out += _one_lab_problems(key, lab, doc, base + ("labs", key))
+    return out
+
+
+def repeated_term_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Two entries for one term would let the milder one speak for the event."""
     seen: set[str] = set()
     for i, ae in enumerate(state.adverse_events):
         if ae.term in seen:
-            raise InputError(f"{ae.term} is listed twice; give each event once, with its current grade "
-                             "(earlier episodes go in history)", doc.location(base + ("adverse_events", i, "term")))
+            yield (doc.location(base + ("adverse_events", i, "term")),
+                   f"{ae.term} is listed twice; give each event once, with its current grade (earlier episodes go in history)")
         seen.add(ae.term)
 
 
-def check_bilirubin_fractions(state: PatientState, doc: Document, base: tuple = ()) -> None:
+def bilirubin_fraction_problems(state: PatientState, doc: Document, base: tuple = ()) -> Iterator[Problem]:
     """Direct (conjugated) bilirubin is part of the total: a larger direct value is a slip."""
     total, direct = state.labs.get("bilirubin_total"), state.labs.get("bilirubin_direct")
     if total is None or direct is None:
         return
+    accepted = ANALYTES["bilirubin_total"].conversions
+    if (total.unit or "mg/dL") not in accepted or (direct.unit or "mg/dL") not in accepted:
+        return  # the unit problem is reported on its own
     t = to_canonical("bilirubin_total", total.value, total.unit or "mg/dL")
     d = to_canonical("bilirubin_direct", direct.value, direct.unit or "mg/dL")
     if d > t * 1.0001:
-        raise InputError(f"bilirubin_direct ({direct.value:g} {direct.unit or 'mg/dL'}) is above bilirubin_total "
-                         f"({total.value:g} {total.unit or 'mg/dL'}); direct bilirubin is part of the total: check both values and units",
-                         doc.location(base + ("labs", "bilirubin_direct", "value")))
+        yield (doc.location(base + ("labs", "bilirubin_direct", "value")),
+               f"bilirubin_direct ({direct.value:g} {direct.unit or 'mg/dL'}) is above bilirubin_total "
+               f"({total.value:g} {total.unit or 'mg/dL'}); direct bilirubin is part of the total: check both values and units")
 
 
 def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
     if not isinstance(data, dict):
         raise InputError("expected a mapping (a patient state)", doc.location(base))
+    problems = lab_key_problems(data, doc, base)
     try:
         state = PatientState.model_validate(data)
     except ValidationError as exc:
-        raise validation_to_error(exc, doc, PatientState, base, "the patient state") from None
-    check_labs(state, doc, base)
-    check_bilirubin_fractions(state, doc, base)
-    check_one_entry_per_term(state, doc, base)
+        found = validation_problems(exc, doc, PatientState, base)
+        # the unknown lab keys are already reported, each at its own line
+        problems += [p for p in found if not (problems and p[1].startswith("unknown lab '"))]
+        problems += _well_formed_lab_problems(data, doc, base)
+        raise problems_error(problems, doc, "the patient state") from None
+    problems += [*lab_problems(state, doc, base), *bilirubin_fraction_problems(state, doc, base),
+                 *repeated_term_problems(state, doc, base)]
+    if problems:
+        raise problems_error(problems, doc, "the patient state")
     return state
 
 
 def load_state(path: str | os.PathLike) -> PatientState:
     doc = read_document(path)
     data = expect_mapping(doc, "a patient state with at least 'imatinib'")
+    expect_kind(data, "state", doc.source, also=("fhir",))
     return state_from_data(data, doc)
 
 

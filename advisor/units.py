@@ -33,8 +33,10 @@ _count = {
     "/uL": (lambda x: x / 1000, "/ 1000"),
     "cells/uL": (lambda x: x / 1000, "/ 1000"),
     "/mm3": (lambda x: x / 1000, "/ 1000"),
+    "cells/mm3": (lambda x: x / 1000, "/ 1000"),
     "K/uL": (_same, "1 K/uL = 1 x 10^9/L"),
     "10^3/uL": (_same, "1 x 10^3/uL = 1 x 10^9/L"),
+    "G/L": (_same, "1 G/L (giga per litre) = 1 x 10^9/L"),
 }
 _bili = {"umol/L": (lambda x: x / 17.1, "/ 17.1")}
 # Molar masses: calcium 40.08 g/mol (1 mmol/L = 4.008 mg/dL), magnesium 24.305 (2.431),
@@ -57,7 +59,7 @@ ANALYTES: dict[str, Analyte] = {
         _mk("wbc", "10^9/L", _count, (0, 1000)),
         _mk("eosinophils", "10^9/L", _count, (0, 100)),
         _mk("lymphocytes", "10^9/L", _count, (0, 1000)),
-        _mk("platelets", "10^9/L", {k: v for k, v in _count.items() if k in ("/uL", "K/uL", "10^3/uL")}, (0, 5000)),
+        _mk("platelets", "10^9/L", _count, (0, 5000)),
         _mk("hemoglobin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10"), "mmol/L": (lambda x: x * 1.611, "x 1.611")}, (0.5, 30)),
         _mk("creatinine", "mg/dL", {"umol/L": (lambda x: x / 88.4, "/ 88.4")}, (0, 50)),
         _mk("albumin", "g/dL", {"g/L": (lambda x: x / 10, "/ 10")}, (0, 15)),
@@ -103,17 +105,29 @@ REFERENCE_SPREAD = 4.0
 _TEMPERATURE = {"c": "Cel", "°c": "Cel", "degc": "Cel", "cel": "Cel", "f": "degF", "°f": "degF", "degf": "degF"}
 
 
+# Spellings of the same unit (after case folding and removing spaces): UCUM's 10*9/L, 10E9/L.
+_SPELLINGS = {"10*9/l": "10^9/L", "10e9/l": "10^9/L", "10*3/ul": "10^3/uL", "10e3/ul": "10^3/uL", "/mm^3": "/mm3",
+              "cells/mm^3": "cells/mm3", "cells/cumm": "cells/mm3", "/cumm": "/mm3", "meq/l": "mEq/L"}
+
+
 def normalise_unit(unit: str) -> str:
-    """The accepted spelling of a unit written another common way (µ or μ for u, any case,
-    x10^9/L, °C / F); a unit that matches nothing is returned unchanged for the error."""
+    """Unit text as written, tidied: µ or μ for u, no spaces, x10^9/L, °C / F. Which accepted
+    spelling it is depends on the analyte (g/L is grams for hemoglobin, G/L giga for counts):
+    spell_unit() decides that."""
     u = unit.strip().replace("µ", "u").replace("μ", "u").replace(" ", "")
-    if u.lower().startswith("x10^"):
+    if u.lower().startswith("x10"):
         u = u[1:]
     low = u.lower()
     if low in _TEMPERATURE:
         return _TEMPERATURE[low]
-    for analyte in ANALYTES.values():
-        for accepted in analyte.conversions:
-            if accepted.lower() == low:
-                return accepted
-    return unit
+    return _SPELLINGS.get(low, u)
+
+
+def spell_unit(key: str, unit: str) -> str:
+    """The accepted spelling of `unit` for analyte `key`: exact first, then ignoring case; a unit
+    that matches nothing is returned as written, for the error that lists the accepted ones."""
+    accepted = ANALYTES[key].conversions
+    if unit in accepted:
+        return unit
+    low = unit.lower()
+    return next((a for a in accepted if a.lower() == low), unit)

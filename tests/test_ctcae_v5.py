@@ -20,9 +20,9 @@ from advisor.grading import grade_labs
 from tests.conftest import state_of
 
 TAKING = {"status": "taking", "dose_mg": 400}
-COUNT_SI = ("10^9/L", "K/uL", "10^3/uL")  # v5 "x 10e9 /L"
-COUNT_MM3 = ("/mm3", "/uL", "cells/uL")  # v5 "/mm3" (1 uL = 1 mm3)
-PLATELET_MM3 = ("/uL",)  # platelets take no cells/uL or /mm3 (spec table)
+COUNT_SI = ("10^9/L", "K/uL", "10^3/uL", "G/L")  # v5 "x 10e9 /L"
+COUNT_MM3 = ("/mm3", "/uL", "cells/uL", "cells/mm3")  # v5 "/mm3" (1 uL = 1 mm3)
+PLATELET_MM3 = COUNT_MM3  # clinicians write platelets per uL or mm3 too (an addition to the spec table)
 ENZYME = ("U/L", "IU/L", "ukat/L")
 
 # (analyte, term, arm, {units: {grade: v5 wording for those units}}). Arms: "uln" (multiples of

@@ -6,19 +6,50 @@ import pytest
 
 from advisor.errors import InputError
 from advisor.grading import grade_labs
-from advisor.units import normalise_unit
+from advisor.units import normalise_unit, spell_unit
 from conftest import state_of
 
 BASE = {"imatinib": {"status": "taking", "dose_mg": 400}}
 
 
-@pytest.mark.parametrize(("written", "accepted"), [
-    ("µmol/L", "umol/L"), ("μmol/L", "umol/L"), ("IU/l", "IU/L"), ("g/dl", "g/dL"), ("10^3/µL", "10^3/uL"),
-    ("x10^9/L", "10^9/L"), ("F", "degF"), ("°C", "Cel"), ("u/l", "U/L"),
+@pytest.mark.parametrize(("written", "analyte", "accepted"), [
+    ("µmol/L", "bilirubin_total", "umol/L"), ("μmol/L", "bilirubin_total", "umol/L"), ("IU/l", "alt", "IU/L"),
+    ("g/dl", "hemoglobin", "g/dL"), ("10^3/µL", "anc", "10^3/uL"), ("x10^9/L", "anc", "10^9/L"), ("F", "temperature_c", "degF"),
+    ("°C", "temperature_c", "Cel"), ("u/l", "alt", "U/L"),
+    # as clinicians and lab systems write them: giga per litre for counts, grams per litre for hemoglobin
+    ("G/L", "anc", "G/L"), ("g/l", "hemoglobin", "g/L"), ("G/L", "platelets", "G/L"), ("10*9/L", "platelets", "10^9/L"),
+    ("cells/mm3", "platelets", "cells/mm3"), ("cells/µL", "platelets", "cells/uL"), ("x 10^9 /L", "wbc", "10^9/L"),
+    ("mEq/l", "potassium", "mEq/L"),
 ])
-def test_common_spellings_of_a_unit_are_accepted(written, accepted):
-    """A unit written with the micro sign, another case or a leading x reads as the accepted one."""
-    assert normalise_unit(written) == accepted
+def test_common_spellings_of_a_unit_are_accepted(written, analyte, accepted):
+    """A unit written with the micro sign, another case, spaces or a leading x reads as the
+    accepted one for that analyte (G/L is giga per litre for a count, g/L grams for hemoglobin)."""
+    assert spell_unit(analyte, normalise_unit(written)) == accepted
+
+
+def test_counts_in_giga_per_litre_and_per_cubic_millimetre_grade_alike():
+    """ANC 0.8 G/L and 800 cells/mm3 are the same count: both grade 3."""
+    for lab in ({"value": 0.8, "unit": "G/L"}, {"value": 800, "unit": "cells/mm3"}):
+        state = state_of({**BASE, "labs": {"anc": lab}})
+        assert grade_labs(state).grade_of("neutrophil_count_decreased").grade == 3
+
+
+def test_every_unknown_lab_key_is_reported_at_once_with_a_suggestion():
+    """ALT and Neutrophils are both reported, each at its own key, with the key meant."""
+    with pytest.raises(InputError) as info:
+        state_of({**BASE, "labs": {"ALT": {"value": 50}, "Neutrophils": {"value": 1.2}, "plt": {"value": 90}}})
+    text = str(info.value)
+    for key, meant in (("ALT", "alt"), ("Neutrophils", "anc"), ("plt", "platelets")):
+        assert f"labs.{key}: unknown lab '{key}' (did you mean '{meant}'?)" in text, text
+
+
+def test_all_problems_of_a_state_come_in_one_round():
+    """A bad status, a bad term and a bad unit are reported together, not one fix at a time."""
+    with pytest.raises(InputError) as info:
+        state_of({"imatinib": {"status": "takin", "dose_mg": 400}, "labs": {"alt": {"value": 50, "unit": "mmol"}},
+                  "adverse_events": [{"term": "rash", "grade": 2}]})
+    text = str(info.value)
+    assert "3 problems" in text and "imatinib.status" in text and "adverse_events[0].term" in text and "labs.alt.unit" in text
 
 
 def test_unknown_unit_is_left_for_the_error():

@@ -53,13 +53,14 @@ def test_conversion_applies_when_grading(analyte, value, unit, canonical):
 
 
 def test_spec_unit_table_is_the_accepted_set():
-    """The accepted units are exactly those the spec lists (platelets take no cells/uL or /mm3)."""
-    counts = ["10^9/L", "/uL", "cells/uL", "/mm3", "K/uL", "10^3/uL"]
+    """The accepted units are exactly those the spec lists, plus our documented additions
+    (cells/mm3 and G/L for every count, and platelets per uL or mm3 as clinicians write them)."""
+    counts = ["10^9/L", "/uL", "cells/uL", "/mm3", "cells/mm3", "K/uL", "10^3/uL", "G/L"]
     expected = {
         "alt": ["U/L", "IU/L", "ukat/L"], "ast": ["U/L", "IU/L", "ukat/L"], "alp": ["U/L", "IU/L", "ukat/L"],
         "ggt": ["U/L", "IU/L", "ukat/L"], "bilirubin_total": ["mg/dL", "umol/L"], "bilirubin_direct": ["mg/dL", "umol/L"],
         "anc": counts, "wbc": counts, "eosinophils": counts, "lymphocytes": counts,
-        "platelets": ["10^9/L", "/uL", "K/uL", "10^3/uL"], "hemoglobin": ["g/dL", "g/L", "mmol/L"],
+        "platelets": counts, "hemoglobin": ["g/dL", "g/L", "mmol/L"],
         "creatinine": ["mg/dL", "umol/L"], "albumin": ["g/dL", "g/L"], "inr": ["ratio"], "temperature_c": ["Cel", "degF"],
         # contract additions (docs/vocabulary-additions.md)
         "ck": ["U/L", "IU/L", "ukat/L"], "potassium": ["mmol/L", "mEq/L"], "calcium": ["mg/dL", "mmol/L"],
@@ -110,18 +111,18 @@ def test_unknown_unit_names_the_accepted_ones(analyte):
 
 def test_unit_spelling_is_normalised_but_never_guessed():
     """'K/ul' is read as 'K/uL' (the same unit in another case); a unit matching none is refused."""
-    from advisor.units import normalise_unit
+    from advisor.units import normalise_unit, spell_unit
 
-    assert normalise_unit("K/ul") == "K/uL"
+    assert spell_unit("anc", normalise_unit("K/ul")) == "K/uL"
     err = _load_error({"anc": {"value": 1.0, "unit": "K/mL"}})
     assert "unit 'K/mL' is not accepted for anc" in err.message
 
 
-@pytest.mark.parametrize("unit", ["cells/uL", "/mm3"])
-def test_platelets_reject_count_units_outside_the_table(unit):
-    """Platelets accept /uL, K/uL and 10^3/uL but not the other cell-count spellings."""
-    err = _load_error({"platelets": {"value": 150000, "unit": unit}})
-    assert err.message.endswith("accepted: 10^9/L, /uL, K/uL, 10^3/uL")
+@pytest.mark.parametrize("unit", ["cells/uL", "/mm3", "cells/mm3"])
+def test_platelets_accept_the_count_units_clinicians_write(unit):
+    """Platelets 150000 cells/uL (or /mm3) are 150 x 10^9/L, as with /uL (issue 13: units as clinicians write them)."""
+    lab = grade_labs(state_of({"imatinib": TAKING, "labs": {"platelets": {"value": 150000, "unit": unit}}})).lab("platelets")
+    assert (lab.value, lab.unit) == (150.0, "10^9/L")
 
 
 @pytest.mark.parametrize(("labs", "path", "text"), [

@@ -29,7 +29,7 @@ def batch(
         rb = get_rulebook(rulebook)
         with progress_for(enabled=not json_out) as tick:
             result = run_batch(list(paths), rb, progress=tick, workers=workers)
-        emit_batch(result, json_out=json_out, junit=junit, coverage=coverage)
+        emit_batch(result, json_out=json_out, junit=junit, coverage=coverage, rulebook_source=rb.source)
         return result.exit_code
 
     guarded(body)

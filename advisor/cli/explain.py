@@ -26,7 +26,9 @@ def explain(
 
         ex = explain_file(state, rule_id, rulebook)
         if json_out:
-            sys.stdout.write(json.dumps(ex.to_json(), indent=2, ensure_ascii=False) + "\n")
+            from ..render import stdout_ascii_only
+
+            sys.stdout.write(json.dumps(ex.to_json(), indent=2, ensure_ascii=stdout_ascii_only()) + "\n")
         else:
             from ..render.console import print_explanation
 

@@ -1,4 +1,4 @@
-"""`advisor rules list|show|lint|coverage`: tools for rulebook authors."""
+"""`advisor rules list|show|lint|coverage|map`: tools for rulebook authors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from . import app, guarded
 from .commands import RULEBOOK_OPT
 
-rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage.", no_args_is_help=True)
+rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage, map.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
@@ -23,24 +23,26 @@ def list_rules(
     """List the rules: id, area, priority, actions and evidence."""
 
     def body() -> int:
-        from rich.console import Console
+        from ..render import terminal
         from rich.table import Table
+        from rich.text import Text
 
         from ..catalog import rule_rows
         from ..evaluate import get_rulebook
+        from ..textsafe import visible
 
         rb = get_rulebook(rulebook)
         rows = rule_rows(rb)
         if json_out:
             typer.echo(json.dumps({"rulebook": rb.id, "version": rb.version, "rules": rows}, indent=2))
             return 0
-        table = Table(title=f"{rb.title} ({rb.id} {rb.version}): {len(rows)} rules")
+        table = Table(title=Text(visible(f"{rb.title} ({rb.id} {rb.version}): {len(rows)} rules")))
         for col in ("id", "area", "pri", "actions", "evidence"):
             table.add_column(col, overflow="fold")
         for r in rows:
             acts = ", ".join(r["actions"]) or ("asserts " + ", ".join(r["asserts"]))
-            table.add_row(r["id"], r["area"], str(r["priority"]), acts, ", ".join(r["evidence"]))
-        Console().print(table)
+            table.add_row(*(Text(visible(v)) for v in (r["id"], r["area"], r["priority"], acts, ", ".join(r["evidence"]))))
+        terminal().print(table)
         return 0
 
     guarded(body)
@@ -55,25 +57,29 @@ def show_rule(
     """Show one rule as written, its compiled durable-rules form, and its evidence in full."""
 
     def body() -> int:
-        from rich.console import Console
+        from ..render import terminal
         from rich.syntax import Syntax
+        from rich.text import Text
 
         from ..catalog import rule_detail
         from ..evaluate import get_rulebook
+        from ..textsafe import visible
 
         detail = rule_detail(get_rulebook(rulebook), rule_id)
         if json_out:
-            typer.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+            from ..render import stdout_ascii_only
+
+            typer.echo(json.dumps(detail, indent=2, ensure_ascii=stdout_ascii_only()))
             return 0
-        con = Console()
-        con.rule(f"{detail['id']}  ({detail['source']})")
-        con.print(Syntax(detail["written"], "yaml", theme="ansi_dark", background_color="default", word_wrap=True))
+        con = terminal()
+        con.rule(Text(visible(f"{detail['id']}  ({detail['source']})")))
+        con.print(Syntax(visible(detail["written"]), "yaml", theme="ansi_dark", background_color="default", word_wrap=True))
         con.rule("compiled (durable-rules)")
-        con.print(Syntax(json.dumps(detail["compiled"], indent=2, ensure_ascii=False), "json", theme="ansi_dark", background_color="default"))
+        con.print(Syntax(visible(json.dumps(detail["compiled"], indent=2, ensure_ascii=False)), "json", theme="ansi_dark", background_color="default"))
         con.rule("evidence")
         for eid, ev in detail["evidence"].items():
-            con.print(f"[bold]{eid}[/] ({ev['kind']}): {ev['title']}", highlight=False)
-            con.print(f"  {ev['citation']}" + (f"\n  {ev['url']}" if ev.get("url") else ""), highlight=False)
+            con.print(Text.assemble((visible(eid), "bold"), visible(f" ({ev['kind']}): {ev['title']}")))
+            con.print(Text(visible(f"  {ev['citation']}" + (f"\n  {ev['url']}" if ev.get("url") else ""))))
         return 0
 
     guarded(body)
@@ -89,17 +95,47 @@ def lint_rules(
     def body() -> int:
         from ..lint import lint
         from ..rulebook import default_rulebook_path
+        from ..textsafe import visible
 
         result = lint(list(paths) if paths else [_relative(default_rulebook_path())])
         if json_out:
             typer.echo(json.dumps(result.to_json(), indent=2))
             return result.exit_code
         for p in result.problems:
-            typer.echo(str(p))
+            typer.echo(visible(p))
         s = result.to_json()["summary"]
         typer.echo(f"{s['files']} file{'s' if s['files'] != 1 else ''}: {s['errors']} error{'s' if s['errors'] != 1 else ''}, "
                    f"{s['warnings']} warning{'s' if s['warnings'] != 1 else ''}", err=True)
         return result.exit_code
+
+    guarded(body)
+
+
+@rules_app.command("map")
+def knowledge_map(
+    json_out: bool = typer.Option(False, "--json", help="Print the coverage rows and problems as JSON."),
+    rulebook: Path = RULEBOOK_OPT,
+) -> None:
+    """Clinical coverage: the knowledge map's items per source and how many a rule implements (exit 1 on a gap)."""
+
+    def body() -> int:
+        from ..errors import InputError
+        from ..evaluate import get_rulebook
+        from ..knowledge import check, coverage, coverage_table, load_map, map_path
+
+        rb = get_rulebook(rulebook)
+        path = map_path(rb.source)
+        if not path.is_file():
+            raise InputError(f"no knowledge map for this rulebook (expected {path})")
+        km = load_map(path)
+        rows, problems = coverage(km, rb), check(km, rb)
+        if json_out:
+            typer.echo(json.dumps({"coverage": rows, "problems": [p.__dict__ for p in problems]}, indent=2))
+        else:
+            typer.echo(coverage_table(rows))
+            for p in problems:
+                typer.echo(f"{p.file}:{p.line}: {p.message}", err=True)
+        return 1 if problems else 0
 
     guarded(body)
 
@@ -112,7 +148,7 @@ def _relative(p: Path) -> Path:
 
 
 _MARK = {"continue_imatinib": "C", "reduce_dose": "R", "escalate_dose": "E", "interrupt_imatinib": "I",
-         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S"}
+         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S", "switch_therapy": "SW"}
 
 
 @rules_app.command("coverage")
@@ -147,12 +183,12 @@ def coverage(
 
 
 def _render_matrix(m, gaps_only: bool) -> None:
-    from rich.console import Console
+    from ..render import terminal
     from rich.table import Table
 
-    con = Console()
+    con = terminal()
     if not con.is_terminal:
-        con = Console(width=200)  # a file or pipe: keep each row on one line
+        con = terminal(width=200)  # a file or pipe: keep each row on one line
     if gaps_only:
         for c in m.cells:
             if c.applicable and c.gap:

@@ -11,9 +11,16 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .. import DISCLAIMER
+from .. import DISCLAIMER, vocab
 from ..advice import Advice, Recommendation
 from ..explain import Explanation, Node, trace_outline
+from ..textsafe import visible
+from . import terminal
+
+
+def _t(value: Any, style: str = "") -> Text:
+    """Input text as a Text: never read as rich markup or emoji codes, control characters shown as escapes."""
+    return Text(visible(value), style=style)
 
 
 def _params(params: dict[str, Any]) -> str:
@@ -31,29 +38,29 @@ def _params(params: dict[str, Any]) -> str:
 
 def _rec_line(r: Recommendation, titles: dict[str, str]) -> Text:
     t = Text()
-    t.append(r.action, style="bold")
+    t.append(visible(r.action), style="bold")
     if r.params:
-        t.append(f"  ({_params(r.params)})")
-    t.append(f"\n  {r.rationale}", style="")
-    t.append("\n  evidence: " + "; ".join(f"{e} ({titles[e]})" if e in titles else e for e in r.evidence), style="cyan")
-    t.append(f"   rule: {r.rule}" + (f" (+ {', '.join(r.also_from)})" if r.also_from else ""), style="dim")
+        t.append(visible(f"  ({_params(r.params)})"))
+    t.append(visible(f"\n  {r.rationale}"), style="")
+    t.append(visible("\n  evidence: " + "; ".join(f"{e} ({titles[e]})" if e in titles else e for e in r.evidence)), style="cyan")
+    t.append(visible(f"   rule: {r.rule}" + (f" (+ {', '.join(r.also_from)})" if r.also_from else "")), style="dim")
     return t
 
 
 def print_advice(advice: Advice, trace: bool = False, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or terminal()
     rb = advice.rulebook
-    console.print(f"[dim]rulebook {rb.id} {rb.version} (sha256 {rb.sha256[:12]})[/dim]")
+    console.print(_t(f"rulebook {rb.id} {rb.version} (sha256 {rb.sha256[:12]})", "dim"))
     if advice.derived:
         table = Table(title="Derived CTCAE v5 grades", title_justify="left", show_edge=False)
         table.add_column("term")
         table.add_column("grade", justify="right")
         table.add_column("from")
         for d in advice.derived:
-            table.add_row(d.term, str(d.grade), d.basis)
+            table.add_row(_t(d.term), _t(d.grade), _t(d.basis))
         console.print(table)
     dosing = advice.dosing
-    style = "red" if dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib") else "green"
+    style = "red" if dosing.action in vocab.STOPPING_ACTIONS else "green"
     console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left"))
     others = [r for r in advice.recommendations if r is not dosing]
     if others:
@@ -63,7 +70,7 @@ def print_advice(advice: Advice, trace: bool = False, console: Console | None = 
     if advice.warnings:
         console.print("[bold yellow]Warnings and assumptions[/bold yellow]")
         for w in advice.warnings:
-            console.print(f"  [yellow]! {w}[/yellow]")
+            console.print(_t(f"  ! {w}", "yellow"))
     if trace:
         console.print(trace_tree(advice))
     console.print(f"[italic]{DISCLAIMER}[/italic]")
@@ -76,13 +83,13 @@ _STYLE = {"root": "bold", "section": "bold", "rule": "bold", "asserted": "magent
 
 def _add(tree: Tree, node: Node) -> None:
     for c in node.children:
-        _add(tree.add(Text(c.text, style=_STYLE.get(c.kind, ""))), c)
+        _add(tree.add(_t(c.text, _STYLE.get(c.kind, ""))), c)
 
 
 def trace_tree(advice: Advice) -> Tree:
     """The forward-chaining run as a tree (the same outline the reports and tests use)."""
     outline = trace_outline(advice)
-    root = Tree(Text(outline.text, style="bold"))
+    root = Tree(_t(outline.text, "bold"))
     _add(root, outline)
     return root
 
@@ -97,30 +104,30 @@ def _cell(v: Any) -> str:
 
 def print_explanation(ex: Explanation, console: Console | None = None) -> None:
     """Each condition of one rule with the value it looked at, the threshold, met / not met."""
-    console = console or Console()
+    console = console or terminal()
     rb = ex.rulebook
-    console.print(f"[dim]rulebook {rb.get('id')} {rb.get('version')} (sha256 {rb.get('sha256', '')[:12]})[/dim]")
+    console.print(_t(f"rulebook {rb.get('id')} {rb.get('version')} (sha256 {rb.get('sha256', '')[:12]})", "dim"))
     if ex.fired:
-        head = f"[bold green]{ex.rule_id} fired[/]" + (f" ({ex.firings} times)" if ex.firings > 1 else "")
+        head = _t(f"{ex.rule_id} fired", "bold green") + _t(f" ({ex.firings} times)" if ex.firings > 1 else "")
     else:
-        head = f"[bold red]{ex.rule_id} did not fire[/]"
-    console.print(f"{head}: {ex.description}  [dim](area {ex.area}, priority {ex.priority})[/dim]")
+        head = _t(f"{ex.rule_id} did not fire", "bold red")
+    console.print(Text.assemble(head, _t(f": {ex.description}  "), _t(f"(area {ex.area}, priority {ex.priority})", "dim")))
     if ex.recommends:
-        console.print(f"[dim]recommends: {', '.join(ex.recommends)}[/dim]")
+        console.print(_t(f"recommends: {', '.join(ex.recommends)}", "dim"))
     for i, p in enumerate(ex.patterns, 1):
-        mark = "[green]met[/]" if p.met else "[red]not met[/]"
-        console.print(f"\n[bold]condition {i}[/bold]: {p.binding}, a fact of type {p.fact_type}: {mark}")
+        mark = Text("met", "green") if p.met else Text("not met", "red")
+        console.print(Text.assemble("\n", (f"condition {i}", "bold"), _t(f": {p.binding}, a fact of type {p.fact_type}: "), mark))
         if p.note:
-            console.print(f"  [yellow]{p.note}[/yellow]")
+            console.print(_t(f"  {p.note}", "yellow"))
         for c in p.candidates:
-            table = Table(title=f"fact {c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}",
+            table = Table(title=_t(f"fact {c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}"),
                           title_justify="left", show_edge=False, box=None, padding=(0, 2, 0, 2))
             for col in ("test", "value", "threshold", "result"):
                 table.add_column(col)
             for t in c.tests:
                 test = f"{t.field} {_SYM[t.op]}" if t.op != "exists" else t.test
                 test = test if t.group is None else f"any_of[{t.group}]: {test}"
-                table.add_row(test, _cell(t.value), _cell(t.threshold), "[green]met[/]" if t.met else "[red]not met[/]")
+                table.add_row(_t(test), _t(_cell(t.value)), _t(_cell(t.threshold)), Text("met", "green") if t.met else Text("not met", "red"))
             console.print(table)
     if not ex.agrees_with_engine:
         console.print("[bold red]The Python check and the engine disagree about this rule; please report it.[/]")

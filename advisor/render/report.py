@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from ..advice import Advice, Recommendation
 from ..atomic import write_text_atomic
 from ..errors import InputError, Location
 from ..explain import Node, rule_by, trace_outline
+from ..textsafe import one_line, visible
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,11 @@ def _references(advice: Advice) -> tuple[dict[str, Reference], str]:
 def gather(advice: Advice, state_path: Path | None = None) -> ReportData:
     text = None
     if state_path is not None:
+        from ..yamlio import read_text
+
         try:
-            text = Path(state_path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_text(state_path)  # the same checks as the evaluation's read (regular file, size)
+        except InputError:
             text = None
     refs, note = _references(advice)
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -134,7 +138,7 @@ footer{margin-top:32px;color:#5a6470;font-size:12px}
 
 
 def _e(s: Any) -> str:
-    return html.escape(str(s), quote=True)
+    return html.escape(visible(s), quote=True)
 
 
 def _html_node(n: Node) -> str:
@@ -157,7 +161,7 @@ def render_html(d: ReportData) -> str:
     a = d.advice
     rb = a.rulebook
     dosing = a.dosing
-    hold = dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
+    hold = dosing.action in vocab.STOPPING_ACTIONS
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -211,8 +215,35 @@ def render_html(d: ReportData) -> str:
 
 
 # --------------------------------------------------------------------------- Markdown
+# Inline Markdown from input shows as written: these marks could open emphasis, code, links
+# or images, tables, strikethrough, raw HTML or entities, so each is escaped; line breaks
+# become spaces (a new line could start a heading, a quote or a fence).
+_MD_INLINE = {c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_MD_BLOCK_START = re.compile(r"^(?:#{1,6}|[+-]|\d{1,9}[.)])(?=\s|$)")  # a heading or list if it started a line
+
+
 def _md(s: Any) -> str:
-    return str(s).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;").replace("|", "\\|")
+    text = "".join(_MD_INLINE.get(c, c) for c in one_line(s).strip())
+    m = _MD_BLOCK_START.match(text)
+    if m:  # "- # x" would be a heading inside the list item: escape the mark
+        mark = m.group()
+        text = (mark[:-1] + "\\" + mark[-1]) + text[len(mark):]
+    return text
+
+
+def _code(s: Any) -> str:
+    """An inline code span that input cannot close: the fence is longer than any backtick run inside."""
+    text = one_line(s)
+    ticks = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _fenced(text: str, info: str) -> list[str]:
+    """A fenced code block that input cannot close: the fence is longer than any backtick run inside."""
+    body = visible(text).rstrip("\n")
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", body)), default=0) + 1)
+    return [f"{fence}{info}", body, fence]
 
 
 def _md_node(n: Node, depth: int = 0) -> list[str]:
@@ -229,10 +260,10 @@ def render_markdown(d: ReportData) -> str:
     num = {e: i for i, e in enumerate(d.references, 1)}
     lines = ["# Imatinib advisor report", "",
              f"> **{DISCLAIMER}**", "",
-             f"Generated {d.generated} by imatinib-advisor {__version__}; rulebook **{rb.id}** version **{rb.version}**, "
-             f"sha256 `{rb.sha256}`" + (f"; state file `{d.state_name}`" if d.state_name else "") + ".", ""]
+             f"Generated {d.generated} by imatinib-advisor {__version__}; rulebook **{_md(rb.id)}** version **{_md(rb.version)}**, "
+             f"sha256 {_code(rb.sha256)}" + (f"; state file {_code(d.state_name)}" if d.state_name else "") + ".", ""]
     if d.rulebook_note:
-        lines += [f"> {d.rulebook_note}", ""]
+        lines += [f"> {_md(d.rulebook_note)}", ""]
     lines += ["## Recommendations", ""]
     dosing = a.dosing
     for r in [dosing] + [r for r in a.recommendations if r is not dosing]:
@@ -241,7 +272,7 @@ def render_markdown(d: ReportData) -> str:
         lines.append(f"  - {_md(r.rationale)}")
         cites = "; ".join(f"[{num[e]}] {_md(d.references[e].title)} ({_md(e)})" for e in r.evidence if e in d.references)
         lines.append(f"  - Evidence: {cites or 'none'}")
-        lines.append(f"  - Rule: {_md(_by(r))}; action code `{r.action}`")
+        lines.append(f"  - Rule: {_md(_by(r))}; action code {_code(r.action)}")
     lines += ["", "## Warnings and assumptions", ""]
     lines += [f"- {_md(w)}" for w in a.warnings] or ["None."]
     lines += ["", "## Derived CTCAE v5 grades", ""]
@@ -252,16 +283,15 @@ def render_markdown(d: ReportData) -> str:
         lines.append("No laboratory values to grade.")
     lines += ["", "## References", ""]
     for ref in d.references.values():
-        kind = f"({ref.kind.replace('_', ' ')}) " if ref.kind else ""
-        url = f" {ref.url}" if ref.url else ""
+        kind = f"({_md(ref.kind.replace('_', ' '))}) " if ref.kind else ""
+        url = f" {_code(ref.url)}" if ref.url else ""  # shown, not a link
         lines.append(f"{num[ref.id]}. {kind}**{_md(ref.title)}**. {_md(ref.citation)}{url} [{_md(ref.id)}]")
     lines += ["", "## Patient state", ""]
     if d.state_text is not None:
-        fence = "````" if "```" in d.state_text else "```"
-        lines += [f"{fence}yaml", d.state_text.rstrip("\n"), fence, ""]
+        lines += _fenced(d.state_text, "yaml") + [""]
     facts = _input_facts(a)
     if facts:
-        lines += ["Facts built from the state:", "", "```json"] + [json.dumps(f, ensure_ascii=False) for f in facts] + ["```", ""]
+        lines += ["Facts built from the state:", ""] + _fenced("\n".join(json.dumps(f, ensure_ascii=False) for f in facts), "json") + [""]
     lines += ["## Trace of the rule run", ""]
     lines += _md_node(trace_outline(a, {k: r.title for k, r in d.references.items()}))
     lines += ["", "---", "", f"**{DISCLAIMER}**", ""]
@@ -279,4 +309,5 @@ def write_report(advice: Advice, path: str | Path, state_path: Path | None = Non
     if writer is None:
         raise InputError(f"unknown report format '{p.suffix or '(no suffix)'}'{vocab.suggest(p.suffix.lower(), WRITERS)}; "
                          "use a file ending in .html or .md", Location(str(p)))
-    write_text_atomic(p, writer(gather(advice, state_path)))
+    inputs = [x for x in (state_path, advice.rulebook.source) if x]
+    write_text_atomic(p, writer(gather(advice, state_path)), inputs=inputs)

@@ -307,9 +307,9 @@ def table(res: dict) -> str:
         (f"advisor batch 1 worker, steps/s ({res['batch_steps']} steps)", res["batch_1_per_s"]),
     ]
     for k, v in list(res.items()):
-        if k.startswith("batch_") and k.endswith("_per_s") and k != "batch_1_per_s":
+        if k.startswith("batch_") and k.endswith("_per_s") and k not in ("batch_1_per_s", "batch_1_wall_per_s"):
             w = k.split("_")[1]
-            rows.append((f"advisor batch {w} workers, steps/s (same: {res['batch_' + w + '_identical']})", v))
+            rows.append((f"advisor batch {w} workers, steps/s wall (same: {res['batch_' + w + '_identical']})", v))
     for size, s in res["rules_scaling"].items():
         rows.append((f"{size} rules: engine / evaluate / reference (us)", f"{s['engine_us']:.0f} / {s['evaluate_us']:.0f} / {s['reference_us']:.0f}"))
     for k, s in res["facts_scaling"].items():

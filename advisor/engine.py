@@ -82,18 +82,24 @@ def compiled(rulebook: Rulebook) -> _Compiled:
     return _CACHE[key]
 
 
+def fact_views(facts: list[Fact]) -> dict[str, dict[str, Any]]:
+    """Each fact as the rules and the trace see it (id, type, fields), by id: built once per
+    evaluation and shared by the engine, the firings' matched facts and the trace."""
+    return {f.id: {"id": f.id, "type": f.type, **f.data} for f in facts}
+
+
 # The process has one durable-rules session (SID) per ruleset: two threads evaluating at once
 # (the CDS Hooks service, any threaded caller) would mix two patients' facts. One at a time.
 _SESSION = threading.Lock()
 
 
-def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
+def run(rulebook: Rulebook, facts: list[Fact], views: dict[str, dict[str, Any]] | None = None) -> list[Firing]:
     """Fire the rules for one state's facts, one evaluation at a time per process (see _run)."""
     with _SESSION:
-        return _run(rulebook, facts)
+        return _run(rulebook, facts, views)
 
 
-def _run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
+def _run(rulebook: Rulebook, facts: list[Fact], views: dict[str, dict[str, Any]] | None = None) -> list[Firing]:
     """Assert the facts, fire the rules to quiescence, and return every firing in order.
 
     The facts go in as one JSON batch; afterwards every fact of the evaluation (input,
@@ -111,7 +117,8 @@ def _run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
     derived_n = 0
     # The matched facts come back from durable-rules as JSON; we keep our own copy of each
     # fact (id, type, fields: what durable-rules returns, less the sid) and look it up by id.
-    own = {f.id: {"id": f.id, "type": f.type, **f.data} for f in facts}
+    # `views` (fact_views(facts)) may be passed in to share them with the caller's trace.
+    own = dict(views) if views is not None else fact_views(facts)
     batch = _dumps([{"sid": SID, **d} for d in own.values()] + [{"sid": SID, **SENTINEL_FACT}])
     derived_json: list[str] = []
     seen: set[tuple] = set()
@@ -126,7 +133,10 @@ def _run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
             rule_id, bound = next(iter(message.items()))
             # durable-rules starts one action per satisfied branch of an `$or` (has_any, in):
             # the same rule on the same facts fires once.
-            key = (rule_id, tuple(sorted((name, fact.get("id")) for name, fact in bound.items())))
+            if len(bound) == 1:  # most rules have one pattern: no sort needed
+                key = (rule_id, tuple((name, fact.get("id")) for name, fact in bound.items()))
+            else:
+                key = (rule_id, tuple(sorted((name, fact.get("id")) for name, fact in bound.items())))
             if rule_id != SENTINEL_RULE and key not in seen:
                 seen.add(key)
                 if len(firings) >= MAX_FIRINGS:

@@ -7,16 +7,18 @@ from functools import lru_cache
 
 from . import engine, safety
 from .advice import Advice, Derived, Recommendation, RulebookInfo, TraceEvent
+from .conditions import Ref
 from .dosing import DoseContext, resolve_params
 from .facts import build_facts, estimate_crcl
 from .grading import grade_labs
-from .rulebook import Rulebook, default_rulebook_path, load_rulebook
+from .rulebook import Rulebook, default_rulebook_path
+from .rulebook_cache import load_rulebook_cached
 from .state import PatientState
 
 
 @lru_cache(maxsize=8)
 def _cached_rulebook(path: str, mtime: float) -> Rulebook:
-    return load_rulebook(path)
+    return load_rulebook_cached(path)
 
 
 def get_rulebook(path: str | os.PathLike | None = None) -> Rulebook:
@@ -29,12 +31,34 @@ def get_rulebook(path: str | os.PathLike | None = None) -> Rulebook:
 
 
 BACKENDS = ("durable", "reference")
+
+_FIXED: dict[str, tuple[Rulebook, dict[int, dict]]] = {}
+
+
+def _fixed_params(rulebook: Rulebook) -> dict[int, dict]:
+    """The recommendation templates whose parameters need no resolving (no dose, titration
+    or reference to a matched fact), by id(template): resolve_params would return a copy of
+    them as written, so a copy is all that is made. Computed once per rulebook; the rulebook
+    is kept with it, so the ids stay those of live templates."""
+    key = rulebook.sha256 + rulebook.id
+    hit = _FIXED.get(key)
+    if hit is None or hit[0] is not rulebook:
+        fixed = {id(t): t.params for r in rulebook.rules for t in r.recommends
+                 if "dose_mg" not in t.params and "titration" not in t.params
+                 and not any(isinstance(v, Ref) or (isinstance(v, dict) and "ref" in v) for v in t.params.values())}
+        hit = _FIXED[key] = (rulebook, fixed)
+    return hit[1]
+
+
 def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") -> Advice:
     """The advice for one state; backend 'reference' runs the pure-Python evaluator (advisor.reference)."""
     grading = grade_labs(state)
     facts, fact_warnings = build_facts(state, grading, rulebook.ladder, rulebook.standard_mg)
     trace: list[TraceEvent] = []
-    trace.append(TraceEvent("input", {"facts": [{"id": f.id, "type": f.type, **f.data} for f in facts]}))
+    # One view per fact, shared by the trace's input, the engine and the firings' matched facts.
+    views = engine.fact_views(facts)
+    inputs = list(views.values()) if len(views) == len(facts) else [{"id": f.id, "type": f.type, **f.data} for f in facts]
+    trace.append(TraceEvent("input", {"facts": inputs}))
     for lab in grading.labs:
         if lab.conversion:
             trace.append(TraceEvent("conversion", {"analyte": lab.analyte, "text": lab.conversion}))
@@ -47,7 +71,7 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
         trace.append(TraceEvent("grade", {"term": g.term, "grade": g.grade, "from": g.basis}))
 
     if backend == "durable":
-        firings = engine.run(rulebook, facts)
+        firings = engine.run(rulebook, facts, views)
     elif backend == "reference":
         from . import reference
 
@@ -58,14 +82,16 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
     im = state.imatinib
     ctx = DoseContext.of(rulebook, im.dose_mg, im.schedule)
     by_id, rule_order = rulebook.by_id, rulebook.order
+    fixed = _fixed_params(rulebook)
     candidates: list[Recommendation] = []
     for f in firings:
         rule = by_id.get(f.rule_id)
         assert rule is not None
         recs = []
         for t in rule.recommends:
-            rec = Recommendation(t.action, resolve_params(t.params, ctx, f.matched), rule.id, t.rationale, t.evidence)
-            recs.append(rec)
+            static = fixed.get(id(t))
+            params = dict(static) if static is not None else resolve_params(t.params, ctx, f.matched)
+            recs.append(Recommendation(t.action, params, rule.id, t.rationale, t.evidence))
         candidates.extend(recs)
         trace.append(TraceEvent("fired", {
             "seq": f.seq, "rule": f.rule_id, "priority": rule.priority, "description": rule.description,

@@ -31,8 +31,37 @@ class SafetyResult:
     warnings: tuple[str, ...]
 
 
+# One encoder for every key: json.dumps(..., sort_keys=True) builds a new encoder per call,
+# and the keys are computed ~14 times per state (benchmarks/RESULTS.md). Same text as before.
+_encode = json.JSONEncoder(sort_keys=True).encode
+
+
 def _key(r: Recommendation) -> str:
-    return r.action + json.dumps(r.params, sort_keys=True)
+    return r.action + _encode(r.params)
+
+
+class _Key:
+    """_key(r), computed only if a comparison gets to it: the sorts compare it last, to break
+    ties, so most states never need it. Orders and compares exactly as the string does."""
+
+    __slots__ = ("r", "text")
+
+    def __init__(self, r: Recommendation):
+        self.r = r
+        self.text: str | None = None
+
+    def value(self) -> str:
+        if self.text is None:
+            self.text = _key(self.r)
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.value() == other.value()
+
+    def __lt__(self, other: "_Key") -> bool:
+        return self.value() < other.value()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _dose_of(r: Recommendation) -> float:
@@ -90,10 +119,12 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
     others = [r for r in fitted if r.kind != "dosing"]
     no_rule = False
     if dosing:
-        dosing.sort(key=lambda r: (-vocab.DOSING_PRECEDENCE[r.action], _dose_of(r), rule_order.get(r.rule, 0), _key(r)))
+        dosing.sort(key=lambda r: (-vocab.DOSING_PRECEDENCE[r.action], _dose_of(r), rule_order.get(r.rule, 0), _Key(r)))
         chosen = dosing[0]
+        chosen_key = _Key(chosen)
         for r in dosing[1:]:
-            if _key(r) == _key(chosen):
+            # _key is the action then the params' JSON (which starts with "{"): another action is another key
+            if r.action == chosen.action and _Key(r) == chosen_key:
                 also = tuple(a for a in dict.fromkeys(chosen.also_from + (r.rule,)) if a != chosen.rule)
                 chosen = replace(chosen, also_from=also,
                                  evidence=tuple(dict.fromkeys(chosen.evidence + r.evidence)))
@@ -131,13 +162,14 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
     # The rule behind the dosing decision is credited first for what it also recommended, so a
     # held patient's lab monitoring is not attributed to a 'continue' rule that was set aside.
     lead = {chosen.rule, *chosen.also_from}
-    for r in sorted(others, key=lambda r: (r.rule not in lead, rule_order.get(r.rule, 10**6), _key(r))):
+    for r in sorted(others, key=lambda r: (r.rule not in lead, rule_order.get(r.rule, 10**6), _Key(r))):
         if r.action in merged:
             merged[r.action] = _merge_same_action(merged[r.action], r)
         else:
             merged[r.action] = r
     kind_order = {"co_treatment": 0, "workup": 1}
-    rest = sorted(merged.values(), key=lambda r: (kind_order[r.kind], rule_order.get(r.rule, 10**6), r.action, _key(r)))
+    # one recommendation per action here, so the action decides every tie (no _key needed)
+    rest = sorted(merged.values(), key=lambda r: (kind_order[r.kind], rule_order.get(r.rule, 10**6), r.action))
     return SafetyResult((chosen, *rest), tuple(events), no_rule, tuple(warnings))
 
 

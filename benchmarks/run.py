@@ -8,9 +8,13 @@ One run measures, on a synthetic cohort from a fixed seed (benchmarks/cohort.py)
     (pre-serialised JSON, actions drained, facts retracted) against engine.run();
  4. scaling: synthetic rulebooks of 30, 300, 3,000 rules; 5, 50, 500 facts per state;
  5. memory: RSS after 10,000 and after 100,000 evaluations in one (sub)process;
- 6. cold start: `advisor --version` and `advisor evaluate` against `python -c 'import typer'`;
+ 6. cold start: `advisor --version`, `advisor evaluate` and `advisor evaluate --json` against
+    `python -c 'import typer'` (CPU time of each process, runs alternating, ratios per round);
  and the speed of the pure-Python reference evaluator (advisor/reference.py).
-Each timing is the median of --reps repetitions. Prints a table; writes benchmarks/results.json.
+Times are CPU time of this process (the machine may be shared), except `batch --workers`
+(wall clock: other processes do the work). Each timing is the median of --reps repetitions.
+Before/after comparisons of two source trees, paired: benchmarks/paired.py. Prints a table;
+writes benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from benchmarks import cohort, synth  # noqa: E402
 
 TARGETS = {
     "states_per_s_per_core": 1000, "wrapper_vs_floor": 0.70, "workers2_speedup": 1.7,
-    "rules_3000_vs_30": 1.5, "rss_100k_vs_10k": 1.1, "version_vs_typer": 1.3, "evaluate_cli_ms": 400,
+    "rules_3000_vs_30": 1.5, "rss_100k_vs_10k": 1.1, "version_vs_typer": 1.2, "evaluate_cli_ms": 400,
+    "evaluate_json_vs_typer": 2.0, "evaluate_vs_floor": 0.35,
 }
 
 
@@ -48,11 +53,13 @@ def median_of(reps: int, fn):
     return statistics.median(fn() for _ in range(reps))
 
 
-def rate(n: int, fn) -> float:
+def rate(n: int, fn, clock=time.process_time) -> float:
+    """n / the time fn took: CPU time of this process by default (the machine may be shared);
+    wall clock where other processes do the work (batch --workers)."""
     gc.collect()
-    t = time.perf_counter()
+    t = clock()
     fn()
-    return n / (time.perf_counter() - t)
+    return n / (clock() - t)
 
 
 def facts_of(states, rb):
@@ -128,13 +135,20 @@ def rss_child(first: int, second: int) -> None:
     print(json.dumps(out))
 
 
-def cold(cmd: list[str], reps: int) -> float:
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=ROOT)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+def cold(cmds: dict[str, list[str]], reps: int) -> dict[str, list[float]]:
+    """CPU ms (user + system, getrusage) of each command, run in alternation reps times after
+    one warm-up each: CPU time, not wall clock, so other work on the machine weighs less."""
+    from benchmarks.paired import cold_cpu
+
+    env = dict(os.environ)
+    for cmd in cmds.values():
+        cold_cpu(cmd, ROOT, env)
+    out: dict[str, list[float]] = {k: [] for k in cmds}
+    names = list(cmds)
+    for r in range(reps):
+        for k in (names if r % 2 == 0 else names[::-1]):
+            out[k].append(cold_cpu(cmds[k], ROOT, env))
+    return out
 
 
 def main() -> int:
@@ -194,8 +208,9 @@ def main() -> int:
         for w in sorted({2, args.workers}):
             many = run_batch([tmp], rb, workers=w)
             res[f"batch_{w}_identical"] = many.to_json() == one.to_json()
-            res[f"batch_{w}_per_s"] = median_of(reps, lambda w=w: rate(steps, lambda: run_batch([tmp], rb, workers=w)))
-        res["workers2_speedup"] = res["batch_2_per_s"] / res["batch_1_per_s"]
+            res[f"batch_{w}_per_s"] = median_of(reps, lambda w=w: rate(steps, lambda: run_batch([tmp], rb, workers=w), time.perf_counter))
+        res["batch_1_wall_per_s"] = median_of(reps, lambda: rate(steps, lambda: run_batch([tmp], rb), time.perf_counter))
+        res["workers2_speedup"] = res["batch_2_per_s"] / res["batch_1_wall_per_s"]
 
     # 4. scaling with rule count (same firings at every size) and with facts per state
     sub = states[: (500 if args.quick else 2000)]
@@ -236,14 +251,19 @@ def main() -> int:
 
     # 6. cold start
     example = ROOT / "examples" / "neutropenia-grade2.yaml"  # the contract's example state
-    creps = 3 if args.quick else 7
-    res["cold_ms"] = {
-        "import_typer": cold([sys.executable, "-c", "import typer"], creps),
-        "advisor_version": cold([str(BIN / "advisor"), "--version"], creps),
-        "advisor_evaluate": cold([str(BIN / "advisor"), "evaluate", str(example)], creps),
-        "example": str(example),
-    }
-    res["version_vs_typer"] = res["cold_ms"]["advisor_version"] / res["cold_ms"]["import_typer"]
+    creps = 5 if args.quick else 11
+    runs = cold({"import_typer": [sys.executable, "-c", "import typer"],
+                 "advisor_version": [str(BIN / "advisor"), "--version"],
+                 "advisor_evaluate": [str(BIN / "advisor"), "evaluate", str(example)],
+                 "advisor_evaluate_json": [str(BIN / "advisor"), "evaluate", "--json", str(example)]}, creps)
+    res["cold_ms"] = {k: statistics.median(v) for k, v in runs.items()}
+    res["cold_ms"]["example"] = str(example)
+    res["cold_ms"]["measure"] = "CPU time (user + system) of the process, median of alternating runs"
+    # ratios within a round (paired), then the median and the range over the rounds
+    for name, key in (("version_vs_typer", "advisor_version"), ("evaluate_json_vs_typer", "advisor_evaluate_json")):
+        ratios = [a / t for a, t in zip(runs[key], runs["import_typer"])]
+        res[name] = statistics.median(ratios)
+        res[name + "_range"] = [min(ratios), max(ratios)]
     res["load_after"] = os.getloadavg()
     res["verdicts"] = verdicts(res)
     args.json.write_text(json.dumps(res, indent=2) + "\n")
@@ -258,11 +278,13 @@ def verdicts(res: dict) -> dict:
         "states/s per core (evaluate)": (res["evaluate_per_s"], f">= {t['states_per_s_per_core']}", res["evaluate_per_s"] >= t["states_per_s_per_core"]),
         "states/s per core (batch, 1 worker)": (res["batch_1_per_s"], f">= {t['states_per_s_per_core']}", res["batch_1_per_s"] >= t["states_per_s_per_core"]),
         "engine.run / raw floor": (res["wrapper_vs_floor"], f">= {t['wrapper_vs_floor']}", res["wrapper_vs_floor"] >= t["wrapper_vs_floor"]),
+        "evaluate() / raw floor": (res["evaluate_vs_floor"], f">= {t['evaluate_vs_floor']}", res["evaluate_vs_floor"] >= t["evaluate_vs_floor"]),
         "batch --workers 2 speedup": (res["workers2_speedup"], f">= {t['workers2_speedup']}", res["workers2_speedup"] >= t["workers2_speedup"]),
         "3000/30 rules, engine.run": (res["rules_3000_vs_30_engine"], f"<= {t['rules_3000_vs_30']}", res["rules_3000_vs_30_engine"] <= t["rules_3000_vs_30"]),
         "3000/30 rules, evaluate": (res["rules_3000_vs_30_evaluate"], f"<= {t['rules_3000_vs_30']}", res["rules_3000_vs_30_evaluate"] <= t["rules_3000_vs_30"]),
         "advisor --version / import typer": (res["version_vs_typer"], f"<= {t['version_vs_typer']}", res["version_vs_typer"] <= t["version_vs_typer"]),
-        "advisor evaluate (ms)": (res["cold_ms"]["advisor_evaluate"], f"<= {t['evaluate_cli_ms']}", res["cold_ms"]["advisor_evaluate"] <= t["evaluate_cli_ms"]),
+        "advisor evaluate --json / import typer": (res["evaluate_json_vs_typer"], f"<= {t['evaluate_json_vs_typer']}", res["evaluate_json_vs_typer"] <= t["evaluate_json_vs_typer"]),
+        "advisor evaluate (CPU ms)": (res["cold_ms"]["advisor_evaluate"], f"<= {t['evaluate_cli_ms']}", res["cold_ms"]["advisor_evaluate"] <= t["evaluate_cli_ms"]),
     }
     if "rss_ratio" in res:
         out["RSS ratio (more/10k evaluations)"] = (res["rss_ratio"], f"<= {t['rss_100k_vs_10k']}", res["rss_ratio"] <= t["rss_100k_vs_10k"])
@@ -285,9 +307,9 @@ def table(res: dict) -> str:
         (f"advisor batch 1 worker, steps/s ({res['batch_steps']} steps)", res["batch_1_per_s"]),
     ]
     for k, v in list(res.items()):
-        if k.startswith("batch_") and k.endswith("_per_s") and k != "batch_1_per_s":
+        if k.startswith("batch_") and k.endswith("_per_s") and k not in ("batch_1_per_s", "batch_1_wall_per_s"):
             w = k.split("_")[1]
-            rows.append((f"advisor batch {w} workers, steps/s (same: {res['batch_' + w + '_identical']})", v))
+            rows.append((f"advisor batch {w} workers, steps/s wall (same: {res['batch_' + w + '_identical']})", v))
     for size, s in res["rules_scaling"].items():
         rows.append((f"{size} rules: engine / evaluate / reference (us)", f"{s['engine_us']:.0f} / {s['evaluate_us']:.0f} / {s['reference_us']:.0f}"))
     for k, s in res["facts_scaling"].items():
@@ -295,7 +317,7 @@ def table(res: dict) -> str:
     if "rss_ratio" in res:
         rows.append(("RSS (MB) " + " / ".join(f"after {k}" for k in res["rss_kb"]), " / ".join(f"{v / 1024:.1f}" for v in res["rss_kb"].values())))
     c = res["cold_ms"]
-    rows.append(("cold: import typer / --version / evaluate (ms)", f"{c['import_typer']:.0f} / {c['advisor_version']:.0f} / {c['advisor_evaluate']:.0f}"))
+    rows.append(("cold CPU ms: typer / --version / evaluate / --json", f"{c['import_typer']:.0f} / {c['advisor_version']:.0f} / {c['advisor_evaluate']:.0f} / {c['advisor_evaluate_json']:.0f}"))
     for label, v in rows:
         lines.append(f"{label:44} {v if isinstance(v, str) else f'{v:,.0f}':>12}")
     lines += ["", f"{'target':44} {'value':>8} {'target':>9}  met", "-" * 70]

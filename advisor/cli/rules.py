@@ -9,7 +9,6 @@ from typing import Any
 import typer
 
 from . import app, guarded
-from ..catalog import rule_detail, rule_rows
 from .commands import RULEBOOK_OPT
 
 rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage, map.", no_args_is_help=True)
@@ -28,6 +27,7 @@ def list_rules(
         from rich.table import Table
         from rich.text import Text
 
+        from ..catalog import rule_rows
         from ..evaluate import get_rulebook
         from ..textsafe import visible
 
@@ -61,6 +61,7 @@ def show_rule(
         from rich.syntax import Syntax
         from rich.text import Text
 
+        from ..catalog import rule_detail
         from ..evaluate import get_rulebook
         from ..textsafe import visible
 

@@ -12,6 +12,8 @@ from xml.etree import ElementTree as ET
 from ..scenarios import BatchResult, LoadError
 from ..textsafe import visible
 
+TABLE_ROWS = 200  # past this many steps the table lists only failures and deviations
+
 
 @contextlib.contextmanager
 def progress_for(enabled: bool = True) -> Iterator:
@@ -94,12 +96,20 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
     for col in ("case", "step", "result", "what differed / deviation"):
         table.add_column(col)
     style = {"pass": "green", "fail": "bold red", "deviation": "yellow"}
-    for r in result.results:
+    # A long run lists only the steps to look at: a table of thousands of passes costs more
+    # than replaying them and nobody reads it (--json and --junit list every step).
+    rows = result.results if len(result.results) <= TABLE_ROWS else [r for r in result.results if r.result != "pass"]
+    for r in rows[:TABLE_ROWS]:
         # The table shows the deviation's first sentence; --json and --junit carry all of it.
         detail = "; ".join(r.problems) if r.problems else (r.deviation or "").split("; ")[0].split(". ")[0]
         table.add_row(t(r.case), t(r.step), t(r.result, style[r.result]), t(detail))
-    if result.results:
+    if rows:
         console.print(table)
+    listed = min(len(rows), TABLE_ROWS)
+    if listed < len(result.results):
+        more = f", and the failures and deviations past the first {TABLE_ROWS}" if len(rows) > TABLE_ROWS else ""
+        console.print(f"{len(result.results) - listed} of {len(result.results)} steps not listed: the passed steps{more}; "
+                      "--json or --junit list every step")
     for e in result.load_errors:
         console.print(Text.assemble(("load error", "bold red"), " ", t(load_error_line(e))))
     for e in result.internal_errors:

@@ -64,10 +64,13 @@ class StepResult:
     deviation: str | None = None
     fired: tuple[str, ...] = ()
     line: int | None = None
+    dosing: str | None = None  # the dosing decision's action (one of `recommended`)
 
     def to_json(self) -> dict[str, Any]:
         out = {"file": self.file, "case": self.case, "step": self.step, "result": self.result,
                "problems": list(self.problems), "recommended": list(self.recommended)}
+        if self.dosing is not None:
+            out["dosing"] = self.dosing
         if self.dose_mg is not None:
             out["dose_mg"] = self.dose_mg
         if self.deviation:
@@ -248,8 +251,10 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
-    if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
-        problems.append(f"dose {advice.dosing.params.get('dose_mg')} mg, expected {ex.dose_mg} mg ({advice.dosing.action})")
+    dose = advice.dosing.params.get("dose_mg")
+    if ex.dose_mg is not None and dose != ex.dose_mg:
+        given = f"dose {dose} mg" if dose is not None else "no dose"
+        problems.append(f"{given}, expected {ex.dose_mg} mg ({advice.dosing.action})")
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
@@ -292,7 +297,8 @@ def run_scenario(scenario: Scenario, rulebook: Rulebook) -> list[StepResult]:
         problems = check_step(step, advice)
         result = "fail" if problems else ("deviation" if step.deviation else "pass")
         out.append(StepResult(scenario.path, scenario.case_id, step.id, result, problems, tuple(advice.actions()),
-                              advice.dosing.params.get("dose_mg"), step.deviation, tuple(dict.fromkeys(advice.fired_rules())), step.line))
+                              advice.dosing.params.get("dose_mg"), step.deviation, tuple(dict.fromkeys(advice.fired_rules())), step.line,
+                              advice.dosing.action))
     return out
 
 

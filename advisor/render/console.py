@@ -15,7 +15,7 @@ from .. import DISCLAIMER
 from ..advice import Advice, Recommendation
 from ..explain import Explanation, Node, trace_outline
 from ..textsafe import visible
-from . import terminal
+from . import terminal, unwrapped
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -61,7 +61,8 @@ def print_advice(advice: Advice, trace: bool = False, console: Console | None = 
         console.print(table)
     dosing = advice.dosing
     style = "red" if dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib") else "green"
-    console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left"))
+    console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left",
+                        expand=not unwrapped(console)))
     others = [r for r in advice.recommendations if r is not dosing]
     if others:
         console.print("[bold]Also recommended[/bold]")

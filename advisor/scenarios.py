@@ -50,6 +50,7 @@ class Scenario:
     title: str
     evidence: str | None
     steps: tuple[Step, ...]
+    case_line: int | None = None  # where case.id is written
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def _codes(value: Any, doc: Document, path: tuple, allowed, what: str) -> tuple[str, ...]:
+def _codes(value: Any, doc: Document, path: tuple, allowed, what: str, where: str) -> tuple[str, ...]:
+    """A list of codes from a closed list (`where` says where to read the list when it is long)."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -162,7 +164,7 @@ def _codes(value: Any, doc: Document, path: tuple, allowed, what: str) -> tuple[
         raise InputError(f"expected a list of {what}", doc.location(path))
     for i, code in enumerate(value):
         if code not in allowed:
-            raise InputError(f"unknown {what[:-1] if what.endswith('s') else what} '{code}'{vocab.suggest(code, allowed)}", doc.location(path + (i,)))
+            raise InputError(vocab.not_accepted(what[:-1] if what.endswith("s") else what, code, allowed, where), doc.location(path + (i,)))
     return tuple(value)
 
 
@@ -179,13 +181,15 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
     if dose is not None and (not isinstance(dose, int) or isinstance(dose, bool) or not 0 < dose <= 1600):
         raise InputError(f"dose_mg must be a dose in mg per day, got {dose!r}", doc.location(path + ("dose_mg",)))
     rule_ids = [r.id for r in rulebook.rules]
+    actions_at, rules_at = "`advisor schema scenario` (the enum of expect.actions)", "`advisor rules list`"
+    evidence_at = f"the evidence section of the rulebook ({rulebook.source})"
     return Expect(
-        actions=_codes(raw.get("actions"), doc, path + ("actions",), codes, "action codes"),
-        not_=_codes(raw.get("not"), doc, path + ("not",), codes, "action codes"),
+        actions=_codes(raw.get("actions"), doc, path + ("actions",), codes, "action codes", actions_at),
+        not_=_codes(raw.get("not"), doc, path + ("not",), codes, "action codes", actions_at),
         dose_mg=dose,
-        cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
-        fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
-        not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+        cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids", evidence_at),
+        fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids", rules_at),
+        not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids", rules_at),
     )
 
 
@@ -206,7 +210,8 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     if evidence is not None and not isinstance(evidence, str):
         raise InputError(f"case.evidence must be one evidence id (text), got {type(evidence).__name__} {evidence!r}", doc.location(("case", "evidence")))
     if evidence is not None and evidence not in rulebook.evidence:
-        raise InputError(f"unknown evidence id '{evidence}'{vocab.suggest(evidence, rulebook.evidence)}", doc.location(("case", "evidence")))
+        raise InputError(vocab.not_accepted("evidence id", evidence, rulebook.evidence, f"the evidence section of the rulebook ({rulebook.source})"),
+                         doc.location(("case", "evidence")))
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise InputError("'steps' must be a non-empty list", doc.location(("steps",)))
@@ -242,7 +247,7 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
             raise InputError("deviation must say, in words, why the team departed from the rule", doc.location(path + ("deviation",)))
         steps.append(Step(sid, day, raw.get("summary"), state, _expect(raw.get("expect"), doc, path + ("expect",), rulebook),
                           deviation, doc.line_of(path)))
-    return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
+    return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps), doc.line_of(("case", "id")))
 
 
 def check_step(step: Step, advice) -> tuple[str, ...]:
@@ -302,12 +307,15 @@ def run_scenario(scenario: Scenario, rulebook: Rulebook) -> list[StepResult]:
     return out
 
 
-def _load_and_run(f: Path, rulebook: Rulebook) -> tuple[str | None, list[StepResult], LoadError | None]:
+Outcome = tuple[tuple[str, int | None] | None, list[StepResult], LoadError | None]  # (case id, its line), steps, error
+
+
+def _load_and_run(f: Path, rulebook: Rulebook) -> Outcome:
     try:
         scenario = load_scenario(f, rulebook)
-        return scenario.case_id, run_scenario(scenario, rulebook), None
+        return (scenario.case_id, scenario.case_line), run_scenario(scenario, rulebook), None
     except AdvisorError as exc:
-        return None, [], LoadError(str(f), exc.location.line, str(exc))
+        return None, [], LoadError(str(f), exc.line, str(exc))
     except Exception as exc:  # a bug must not stop the other files of a long batch
         return None, [], LoadError(str(f), None, f"{f}: internal error (a bug in the advisor, not in this file): "
                                    f"{type(exc).__name__}: {exc}", internal=True)
@@ -323,7 +331,7 @@ def _worker_init(rulebook: Rulebook) -> None:
     _WORKER_RULEBOOK[:] = [rulebook]
 
 
-def _worker_run(f: Path) -> tuple[str | None, list[StepResult], LoadError | None]:
+def _worker_run(f: Path) -> Outcome:
     return _load_and_run(f, _WORKER_RULEBOOK[0])
 
 
@@ -332,7 +340,7 @@ def max_workers() -> int:
     return (os.cpu_count() or 1) * 4
 
 
-def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[tuple[str | None, list[StepResult], LoadError | None]]:
+def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[Outcome]:
     """Each file's outcome, in file order; with workers > 1 from a process pool.
 
     concurrent.futures notices a worker that died (killed by a signal, the OOM killer) and
@@ -370,11 +378,13 @@ def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None,
     internal: list[LoadError] = []
     cases: dict[str, str] = {}
     with contextlib.closing(_outcomes(files, rulebook, workers)) as outcomes:  # closing stops the pool
-        for f, (case_id, steps, error) in zip(files, outcomes):
+        for f, (case, steps, error) in zip(files, outcomes):
+            case_id, line = case or (None, None)
             if error is not None:
                 (internal if error.internal else errors).append(error)
             elif case_id in cases:
-                errors.append(LoadError(str(f), None, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}", Location(str(f))))))
+                errors.append(LoadError(str(f), line, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}",
+                                                                     Location(str(f), line, "case.id")))))
             else:
                 cases[str(case_id)] = str(f)
                 results.extend(steps)

@@ -325,7 +325,13 @@ _WORKER_RULEBOOK: list[Rulebook] = []
 
 
 def _worker_init(rulebook: Rulebook) -> None:
+    import signal
+
     from . import engine
+
+    # Ctrl-C reaches the whole process group; the parent alone answers it (one line, exit 130)
+    # and stops the workers, which would otherwise each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     engine._CACHE.clear()  # a forked child compiles its own durable-rules ruleset
     _WORKER_RULEBOOK[:] = [rulebook]
@@ -355,14 +361,39 @@ def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[O
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     n = min(workers, len(files))
+    before, ours = set(mp.active_children()), set()
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=(rulebook,))
     try:
-        yield from pool.map(_worker_run, files, chunksize=max(1, min(16, len(files) // (n * 8))))
+        with _sigint_ignored():  # the workers start here (map submits every chunk) and inherit it
+            results = pool.map(_worker_run, files, chunksize=max(1, min(16, len(files) // (n * 8))))
+        ours = set(mp.active_children()) - before
+        yield from results
     except BrokenProcessPool:
         raise WorkerError(f"a batch worker process died (killed by a signal or out of memory) while replaying "
                           f"{len(files)} files with --workers {workers}; nothing was reported; rerun with --workers 1") from None
+    except KeyboardInterrupt:
+        for p in ours:  # they ignore SIGINT and would finish their chunk before the advisor could exit
+            p.terminate()
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while worker processes start, so none starts with Python's KeyboardInterrupt
+    handler (a started worker then ignores it itself); outside the main thread, nothing to do."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None, workers: int = 1) -> BatchResult:

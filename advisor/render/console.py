@@ -117,12 +117,13 @@ def print_explanation(ex: Explanation, console: Console | None = None) -> None:
         console.print(_t(f"recommends: {', '.join(ex.recommends)}", "dim"))
     for i, p in enumerate(ex.patterns, 1):
         mark = Text("met", "green") if p.met else Text("not met", "red")
-        console.print(Text.assemble("\n", (f"condition {i}", "bold"), _t(f": {p.binding}, a fact of type {p.fact_type}: "), mark))
+        console.print(Text.assemble("\n", (f"condition {i}", "bold"), _t(f": {p.description or p.fact_type}: "), mark))
         if p.note:
             console.print(_t(f"  {p.note}", "yellow"))
         for c in p.candidates:
-            table = Table(title=_t(f"fact {c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}"),
-                          title_justify="left", show_edge=False, box=None, padding=(0, 2, 0, 2))
+            # the fact named on its own line: a table title would wrap at the table's width
+            console.print(_t(f"{c.label or 'fact ' + c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}", "italic"))
+            table = Table(show_edge=False, box=None, padding=(0, 2, 0, 2))
             for col in ("test", "value", "threshold", "result"):
                 table.add_column(col)
             for t in c.tests:

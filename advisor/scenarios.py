@@ -341,6 +341,10 @@ def _worker_run(f: Path) -> Outcome:
     return _load_and_run(f, _WORKER_RULEBOOK[0])
 
 
+def _worker_run_chunk(files: list[Path]) -> list[Outcome]:
+    return [_worker_run(f) for f in files]
+
+
 def max_workers() -> int:
     """More processes than this only wait for the processors (and each holds its own engine)."""
     return (os.cpu_count() or 1) * 4
@@ -363,37 +367,52 @@ def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[O
     n = min(workers, len(files))
     before, ours = set(mp.active_children()), set()
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=(rulebook,))
+    size = max(1, min(16, len(files) // (n * 8)))
     try:
-        with _sigint_ignored():  # the workers start here (map submits every chunk) and inherit it
-            results = pool.map(_worker_run, files, chunksize=max(1, min(16, len(files) // (n * 8))))
-        ours = set(mp.active_children()) - before
-        yield from results
+        # Not Executor.map: on Ctrl-C it cancels its futures from this thread while the pool's
+        # manager thread fails them for the stopped workers, and Python 3.11 then prints an
+        # InvalidStateError traceback. Here only the manager thread ever settles a future.
+        with _sigint_deferred():  # the workers start here (at the first submit) and inherit it
+            chunks = [pool.submit(_worker_run_chunk, files[i:i + size]) for i in range(0, len(files), size)]
+            ours = set(mp.active_children()) - before
+        for chunk in chunks:
+            yield from chunk.result()
     except BrokenProcessPool:
         raise WorkerError(f"a batch worker process died (killed by a signal or out of memory) while replaying "
                           f"{len(files)} files with --workers {workers}; nothing was reported; rerun with --workers 1") from None
     except KeyboardInterrupt:
         for p in ours:  # they ignore SIGINT and would finish their chunk before the advisor could exit
             p.terminate()
+        for p in ours:
+            p.join(5)
+        # let the pool's manager thread settle before the interpreter exits: in Python 3.11 its
+        # exit hook can otherwise write to a pipe the thread is closing (an EBADF traceback)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """SIGINT ignored while worker processes start, so none starts with Python's KeyboardInterrupt
-    handler (a started worker then ignores it itself); outside the main thread, nothing to do."""
+def _sigint_deferred() -> Iterator[None]:
+    """While worker processes start, a Ctrl-C is noted, not raised: a worker forked now holds
+    this handler (not Python's KeyboardInterrupt) until it ignores SIGINT itself, and the
+    parent raises KeyboardInterrupt once the workers are started. Outside the main thread,
+    signals cannot be handled: nothing to do."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None, workers: int = 1) -> BatchResult:

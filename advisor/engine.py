@@ -1,7 +1,7 @@
 """The only module that touches durable-rules.
 
-Design, from what durable-rules does here (../shared/reference/durable-rules.md, each
-reproduced): we drive the C extension directly, not durable.engine.Host, because the Host
+Design, from what durable-rules 2.0.28 was seen to do (each behaviour reproduced before
+relying on it): we drive the C extension directly, not durable.engine.Host, because the Host
 starts timer threads that run actions after assert returns, swallows exceptions raised in
 actions, and loses queued actions when one fact of a batch matches no rule. One compiled
 ruleset per rulebook per process (creating one costs ~14 ms and repeated creation crashed);
@@ -12,8 +12,10 @@ fired even when the negating fact was in the same batch.
 
 from __future__ import annotations
 
-import orjson
+import threading
 from dataclasses import dataclass
+
+import orjson
 from typing import Any
 
 from .compiler import SENTINEL_FACT, SENTINEL_RULE, compile_rulebook, ruleset_name
@@ -53,7 +55,12 @@ def _strip(fact: dict) -> dict:
 
 class _Compiled:
     def __init__(self, rulebook: Rulebook):
-        import durable_rules_engine as dre  # heavy C extension: imported only when rules run
+        try:
+            import durable_rules_engine as dre  # heavy C extension: imported only when rules run
+        except ImportError as exc:  # e.g. the unpatched release on Python 3.13 (tools/build_durable.py)
+            raise EngineError(f"durable-rules is installed but cannot be loaded: {exc}. On Python 3.13 install "
+                              "the patched build: python tools/build_durable.py, then pip install --find-links "
+                              "wheelhouse (see the README's Quick start)") from None
 
         self.dre = dre
         self.rulebook = rulebook
@@ -75,7 +82,18 @@ def compiled(rulebook: Rulebook) -> _Compiled:
     return _CACHE[key]
 
 
+# The process has one durable-rules session (SID) per ruleset: two threads evaluating at once
+# (the CDS Hooks service, any threaded caller) would mix two patients' facts. One at a time.
+_SESSION = threading.Lock()
+
+
 def run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
+    """Fire the rules for one state's facts, one evaluation at a time per process (see _run)."""
+    with _SESSION:
+        return _run(rulebook, facts)
+
+
+def _run(rulebook: Rulebook, facts: list[Fact]) -> list[Firing]:
     """Assert the facts, fire the rules to quiescence, and return every firing in order.
 
     The facts go in as one JSON batch; afterwards every fact of the evaluation (input,

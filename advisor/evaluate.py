@@ -8,10 +8,10 @@ from functools import lru_cache
 from . import engine, safety
 from .advice import Advice, Derived, Recommendation, RulebookInfo, TraceEvent
 from .dosing import DoseContext, resolve_params
-from .facts import build_facts
+from .facts import build_facts, estimate_crcl
 from .grading import grade_labs
 from .rulebook import Rulebook, default_rulebook_path, load_rulebook
-from .state import PatientState, load_state
+from .state import PatientState
 
 
 @lru_cache(maxsize=8)
@@ -40,6 +40,9 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
             trace.append(TraceEvent("conversion", {"analyte": lab.analyte, "text": lab.conversion}))
         if lab.assumed:
             trace.append(TraceEvent("assumption", {"analyte": lab.analyte, "text": lab.assumed}))
+    crcl_note = estimate_crcl(state)[2]
+    if crcl_note:
+        trace.append(TraceEvent("assumption", {"analyte": "creatinine", "text": crcl_note}))
     for g in grading.grades:
         trace.append(TraceEvent("grade", {"term": g.term, "grade": g.grade, "from": g.basis}))
 
@@ -83,7 +86,10 @@ def evaluate(state: PatientState, rulebook: Rulebook, backend: str = "durable") 
 
 
 def evaluate_file(path: str | os.PathLike, rulebook_path: str | os.PathLike | None = None) -> Advice:
-    """Load, validate and evaluate one state file (the library call behind `advisor evaluate`)."""
+    """Read (a state file or a FHIR Bundle: advisor.readers), validate and evaluate one input
+    (the library call behind `advisor evaluate`)."""
+    from .readers import read_input, with_reading
+
     rulebook = get_rulebook(rulebook_path)
-    state = load_state(path)
-    return evaluate(state, rulebook)
+    reading = read_input(path)
+    return with_reading(evaluate(reading.state, rulebook), reading)

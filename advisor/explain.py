@@ -25,7 +25,7 @@ from .advice import Advice
 from .conditions import Pattern, Ref, Test
 from .errors import InputError, Location
 from .rulebook import Rule, Rulebook
-from .state import PatientState, load_state
+from .state import PatientState
 
 
 # --------------------------------------------------------------------------- why-not
@@ -293,7 +293,9 @@ def explain_file(path: str | os.PathLike, rule_id: str, rulebook_path: str | os.
 
     rulebook = get_rulebook(rulebook_path)
     find_rule(rulebook, rule_id)  # an unknown id fails before the state is read
-    return explain(load_state(path), rulebook, rule_id)
+    from .readers import read_input
+
+    return explain(read_input(path).state, rulebook, rule_id)
 
 
 # --------------------------------------------------------------------------- trace outline
@@ -334,7 +336,9 @@ def trace_outline(advice: Advice, titles: dict[str, str] | None = None) -> Node:
     safety: list[Node] = []
     for e in advice.trace:
         d = e.data
-        if e.step == "input":
+        if e.step == "source":
+            inputs.extend(Node(f"{path} <- {ref}", "source") for path, ref in d["fields"].items())
+        elif e.step == "input":
             inputs.extend(Node(fact_text(f), "fact") for f in d["facts"])
         elif e.step in ("conversion", "assumption"):
             grades.append(Node(f"{e.step} ({d['analyte']}): {d['text']}", e.step))

@@ -13,9 +13,15 @@ from typing import Any
 from . import vocab
 from .grading import LAB_TERMS, Grading
 from .state import PatientState
-from .units import ANALYTES
+from .units import ANALYTES, to_canonical
 
 NUMBER, BOOL, TEXT = "number", "bool", "text"
+# Creatinine clearance bands of the US label (section 2): >= 60, 40-59, 20-39, < 20 mL/min
+RENAL_BANDS = ("none", "mild", "moderate", "severe")
+# The highest daily dose the US label allows in mild and moderate renal impairment; in severe
+# impairment the label gives no dose (caution; 100 mg/d tolerated in two patients), so
+# escalation there stays at the moderate cap and a rule hands the dose to the clinician.
+RENAL_CAP_MG = {"mild": 600, "moderate": 400, "severe": 400}
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "age": FieldSpec(NUMBER), "sex": enum(vocab.SEXES), "weight_kg": FieldSpec(NUMBER),
         "indication": enum(vocab.INDICATIONS), "risk": enum(vocab.RISKS), "mutation": enum(vocab.MUTATIONS),
         "day": FieldSpec(NUMBER), "advanced": FieldSpec(BOOL),
+        # special populations (contract additions): renal function by the US label's CrCl bands
+        "creatinine_clearance_ml_min": FieldSpec(NUMBER), "crcl_source": enum(("measured", "cockcroft_gault")),
+        "renal_impairment": enum(RENAL_BANDS), "hepatic_impairment": enum(vocab.HEPATIC_IMPAIRMENT),
+        "pregnant": FieldSpec(BOOL), "breastfeeding": FieldSpec(BOOL),
     },
     "imatinib": {
         "status": enum(vocab.STATUSES), "dose_mg": FieldSpec(NUMBER), "schedule": enum(vocab.SCHEDULES),
@@ -51,12 +61,23 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "toxicity_ceiling_mg": FieldSpec(NUMBER),
         # the lowest dose at which a reaction recurred on rechallenge: step-up plans stop below it
         "recurrence_ceiling_mg": FieldSpec(NUMBER),
+        # dose history (contract additions) and the highest dose an escalation may reach:
+        # the top of the ladder, the label's renal cap, one level below any dose not tolerated
+        # (or ending a grade >= 3 episode), and the highest tolerated dose once escalation was tried
+        "highest_tolerated_mg": FieldSpec(NUMBER), "lowest_not_tolerated_mg": FieldSpec(NUMBER),
+        "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER), "hepatic_cap_mg": FieldSpec(NUMBER),
+        "escalation_ceiling_mg": FieldSpec(NUMBER), "room_to_escalate": FieldSpec(BOOL),
+        "max_active_grade": FieldSpec(NUMBER),  # the highest grade of any event still running (0: none)
+        # the hard cap no dose may pass: the label's renal and severe-hepatic caps and the dose
+        # below one not tolerated
+        "dose_cap_mg": FieldSpec(NUMBER), "above_dose_cap": FieldSpec(BOOL),
     },
     "ae": {
         "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
         "stated_grade": FieldSpec(NUMBER), "worst_grade": FieldSpec(NUMBER), "trend": enum(_TRENDS),
         "active": FieldSpec(BOOL), "recurrence": FieldSpec(BOOL), "features": FieldSpec("list", tuple(vocab.FEATURES)),
         "source": enum(("stated", "lab", "stated_and_lab", "history")),
+        "attribution": enum(vocab.ATTRIBUTIONS),
     },
     "lab": {
         "analyte": enum(ANALYTES), "value": FieldSpec(NUMBER), "x_uln": FieldSpec(NUMBER), "grade": FieldSpec(NUMBER),
@@ -74,6 +95,10 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "term": enum(vocab.AE_TERMS), "area": enum(_AREAS), "grade": FieldSpec(NUMBER),
         "dose_mg": FieldSpec(NUMBER), "outcome": enum(vocab.OUTCOMES),
     },
+    "surgery": {
+        "status": enum(vocab.SURGERY_STATUSES), "days_until": FieldSpec(NUMBER), "days_since": FieldSpec(NUMBER),
+        "rupture": FieldSpec(BOOL), "resection": enum(vocab.RESECTIONS),
+    },
 }
 for _a in ANALYTES:
     FACT_TYPES["labs"][_a] = FieldSpec(NUMBER)
@@ -88,7 +113,7 @@ for _c in vocab.COMED_CLASSES:
     FACT_TYPES["comeds"][f"{_c}_dose_mg"] = FieldSpec(NUMBER)
     FACT_TYPES["comeds"][f"{_c}_days_on"] = FieldSpec(NUMBER)
 
-SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response")
+SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response", "surgery")
 
 
 @dataclass(frozen=True)
@@ -173,6 +198,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         "age": p.age, "sex": p.sex, "weight_kg": p.weight_kg, "indication": state.indication, "risk": risk,
         "mutation": state.mutation, "day": state.day,
         "advanced": state.indication in ("metastatic", "unresectable") if state.indication else None,
+        **special_populations(state, warnings),
     })))
     im = state.imatinib
     level = ladder_level(im.dose_mg, im.schedule, ladder)
@@ -186,6 +212,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         "recurrence_ceiling_mg": min((h.dose_mg for h in state.history if h.dose_mg is not None
                                      and h.outcome == "recurred_on_rechallenge"), default=None),
     })))
+    facts[-1] = _with_dose_history(facts[-1], state, ladder)
 
     # Adverse events: stated ones, merged with lab-derived grades for lab-based terms. An
     # episode's worst grade, recurrence and qualifiers may be written on the event or as a
@@ -243,6 +270,9 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
                 "features": sorted(p["features"]), "source": "history",
             }))
 
+    _attach_attribution(facts, state, warnings)
+    _attach_max_active_grade(facts)
+
     # Labs: one fact per analyte, plus a summary with every value on one fact.
     summary: dict[str, Any] = {}
     grade_by_analyte = {g.analyte: g.grade for g in grading.grades if g.term == LAB_TERMS.get(g.analyte)}
@@ -269,6 +299,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
     facts.append(Fact("findings", "findings", {name: True for name in sorted(set(state.findings))}))
 
     comeds: dict[str, Any] = {}
+    comeds.update(_comed_aliases(state))
     for k, cm in enumerate(state.co_medications):
         facts.append(Fact(f"comed-{k}", "comed", _clean({"drug": cm.drug, "class": cm.class_, "dose_mg": cm.dose_mg, "days_on": cm.days_on})))
         comeds[f"on_{cm.class_}"] = True
@@ -283,8 +314,147 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         "status": r.status if r else None, "progression": r.progression if r else None,
         "criteria": r.criteria if r else None, "assessed": bool(r and r.status != "not_assessed"),
     })))
+    sx = state.surgery
+    facts.append(Fact("surgery", "surgery", _clean({
+        "status": sx.status, "days_until": sx.days_until, "days_since": sx.days_since, "rupture": sx.rupture,
+        "resection": sx.resection} if sx else {})))
     for k, h in enumerate(state.history):
         facts.append(Fact(f"history-{k}", "history", _clean({
             "term": h.term, "area": vocab.AE_TERMS[h.term], "grade": h.grade, "dose_mg": h.dose_mg, "outcome": h.outcome,
         })))
     return facts, warnings
+
+
+# ---------------------------------------------------------------- special populations
+
+def estimate_crcl(state: PatientState) -> tuple[float | None, str | None, str | None]:
+    """Creatinine clearance (mL/min), its source, and the assumption stated when it was estimated.
+
+    A measured or clinician-estimated value wins. Otherwise Cockcroft-Gault from age, sex,
+    weight and serum creatinine, when all four are given: (140 - age) x weight / (72 x Scr),
+    x 0.85 for women. Sex 'other' has no Cockcroft-Gault factor: no estimate is made.
+    """
+    p = state.patient
+    if p.creatinine_clearance_ml_min is not None:
+        return p.creatinine_clearance_ml_min, "measured", None
+    lab = state.labs.get("creatinine")
+    if lab is None or p.age is None or p.weight_kg is None or p.sex not in ("male", "female"):
+        return None, None, None
+    scr = to_canonical("creatinine", lab.value, lab.unit or ANALYTES["creatinine"].canonical)
+    if scr <= 0:
+        return None, None, None
+    crcl = (140 - p.age) * p.weight_kg / (72 * scr) * (0.85 if p.sex == "female" else 1.0)
+    crcl = round(max(crcl, 0.0), 1)
+    note = (f"creatinine clearance estimated by Cockcroft-Gault as {crcl:g} mL/min from age {p.age}, {p.sex}, "
+            f"{p.weight_kg:g} kg and creatinine {scr:.2f} mg/dL (actual body weight; give "
+            f"patient.creatinine_clearance_ml_min to use a measured value)")
+    return crcl, "cockcroft_gault", note
+
+
+def renal_band(crcl: float | None) -> str | None:
+    if crcl is None:
+        return None
+    return "none" if crcl >= 60 else "mild" if crcl >= 40 else "moderate" if crcl >= 20 else "severe"
+
+
+def special_populations(state: PatientState, warnings: list[str]) -> dict[str, Any]:
+    """Renal and hepatic function, pregnancy and breastfeeding on the patient fact."""
+    p = state.patient
+    crcl, source, note = estimate_crcl(state)
+    if note:
+        warnings.append(f"Assumption: {note}.")
+    return _clean({
+        "creatinine_clearance_ml_min": crcl, "crcl_source": source, "renal_impairment": renal_band(crcl),
+        "hepatic_impairment": p.hepatic_impairment, "pregnant": p.pregnant, "breastfeeding": p.breastfeeding,
+    })
+
+
+def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int, str], ...]) -> Fact:
+    """Add the dose history and the escalation ceiling to the imatinib fact.
+
+    A dose not tolerated counts as a toxicity ceiling as a grade >= 3 episode at that dose does:
+    the rules that keep escalation below earlier toxicity read both the same way.
+    """
+    im = state.imatinib
+    data = dict(fact.data)
+    not_tolerated = min(im.not_tolerated_mg, default=None)
+    if not_tolerated is not None:
+        data["lowest_not_tolerated_mg"] = not_tolerated
+        ceiling = data.get("toxicity_ceiling_mg")
+        data["toxicity_ceiling_mg"] = not_tolerated if ceiling is None else min(ceiling, not_tolerated)
+    if im.highest_tolerated_mg is not None:
+        data["highest_tolerated_mg"] = im.highest_tolerated_mg
+    if im.escalation_tried is not None:
+        data["escalation_tried"] = im.escalation_tried
+    band = renal_band(estimate_crcl(state)[0])
+    hard = [ladder[-1][0]]
+    if band in RENAL_CAP_MG:
+        data["renal_cap_mg"] = RENAL_CAP_MG[band]
+        hard.append(RENAL_CAP_MG[band])
+    if state.patient.hepatic_impairment == "severe":
+        # US label: 25 % below the recommended dose (400 -> 300; KIT exon 9 advanced 800 -> 600)
+        recommended = 800 if state.mutation == "kit_exon_9" and state.indication in ("metastatic", "unresectable") else 400
+        data["hepatic_cap_mg"] = _dose_below(recommended, ladder)
+        hard.append(data["hepatic_cap_mg"])
+    if not_tolerated is not None:
+        hard.append(_dose_below(not_tolerated, ladder))
+    data["dose_cap_mg"] = min(hard)
+    caps = list(hard)
+    if data.get("toxicity_ceiling_mg") is not None:
+        caps.append(_dose_below(data["toxicity_ceiling_mg"], ladder))
+    if im.escalation_tried:
+        # escalation was tried before: no higher than the dose then tolerated (the current one when unknown)
+        tolerated = im.highest_tolerated_mg if im.highest_tolerated_mg is not None else im.dose_mg
+        if tolerated is not None:
+            caps.append(tolerated)
+    data["escalation_ceiling_mg"] = min(caps)
+    if im.dose_mg is not None:
+        data["room_to_escalate"] = data["escalation_ceiling_mg"] > im.dose_mg
+        data["above_dose_cap"] = im.dose_mg > data["dose_cap_mg"]
+    return Fact(fact.id, fact.type, data)
+
+
+def _attach_max_active_grade(facts: list[Fact]) -> None:
+    """The highest grade of any event still running, on the imatinib fact: a dose is raised for
+    exposure (a low trough) only while nothing above grade 1 is active. The engine has no
+    reliable cross-fact negation, so "no such event" is a number on a singleton."""
+    top = max((f.get("grade") or 0 for f in facts if f.type == "ae" and f.get("active")), default=0)
+    i = next(i for i, f in enumerate(facts) if f.type == "imatinib")
+    facts[i] = Fact(facts[i].id, facts[i].type, {**facts[i].data, "max_active_grade": top})
+
+
+def _dose_below(mg: int, ladder: tuple[tuple[int, str], ...]) -> int:
+    """The next daily dose below mg on the ladder (the bottom daily dose at least)."""
+    daily = [m for m, sched in ladder if sched != "every_other_day"]
+    return max((m for m in daily if m < mg), default=min(daily))
+
+
+def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[str]) -> None:
+    """Every ae fact carries an attribution (unknown unless stated). A bleed with tumour
+    bleeding among the findings, and tumour lysis, with no stated cause are read as the
+    tumour's, and said so."""
+    for i, f in enumerate(facts):
+        if f.type != "ae":
+            continue
+        stated = next((ae for ae in state.adverse_events if ae.term == f.get("term")), None)
+        attribution = stated.attribution if stated is not None else "unknown"
+        if attribution == "unknown" and f.get("term") in BLEEDING_TERMS and "tumor_bleeding" in state.findings:
+            warnings.append(f"{f.get('term')}: read as disease-related (tumour bleeding is among the findings and no attribution is given)")
+            attribution = "disease"
+        elif attribution == "unknown" and f.get("term") == "tumor_lysis_syndrome":
+            warnings.append("tumor_lysis_syndrome: read as disease-related (the tumour's lysis, not a drug reaction) as no attribution is given")
+            attribution = "disease"
+        facts[i] = Fact(f.id, f.type, {**f.data, "attribution": attribution})
+
+
+BLEEDING_TERMS = ("gastrointestinal_hemorrhage", "intra_abdominal_hemorrhage")
+
+
+def _comed_aliases(state: PatientState) -> dict[str, bool]:
+    """The older class names and the strong ones mean the same: set both flags."""
+    out: dict[str, bool] = {}
+    classes = {cm.class_ for cm in state.co_medications}
+    for old, new in vocab.COMED_ALIASES.items():
+        if old in classes or new in classes:
+            out[f"on_{old}"] = out[f"on_{new}"] = True
+    return out

@@ -57,6 +57,7 @@ CHECKS: dict[str, Check] = {c.name: c for c in [
     Check("never-fires", ERROR, "a rule whose conditions contradict each other or need a fact nothing produces"),
     Check("unused-evidence", WARNING, "an evidence entry no recommendation cites"),
     Check("dosing-conflict", WARNING, "two rules at the same priority that can match the same facts recommend different dosing"),
+    Check("knowledge-map", ERROR, "the knowledge map (knowledge/<rulebook>.yaml) has an item with no rule, or a rule traces to no item and no case report"),
 ]}
 
 
@@ -220,8 +221,20 @@ def check_dosing_conflicts(ctx: _Context) -> Iterator[LintProblem]:
                               "the safety layer picks the most cautious", b.id)
 
 
+def check_knowledge_map(ctx: _Context) -> Iterator[LintProblem]:
+    """Map items and rules trace to each other (advisor/knowledge.py); only where a map exists."""
+    from .knowledge import check, load_map, map_path
+
+    path = map_path(ctx.rulebook.source)
+    if not path.is_file():
+        return
+    for p in check(load_map(path), ctx.rulebook):
+        file = ctx.rulebook.source if p.file == ctx.rulebook.source else os.path.relpath(p.file)
+        yield LintProblem(file, p.line, CHECKS["knowledge-map"].severity, p.message, "knowledge-map", p.rule)
+
+
 RULEBOOK_CHECKS: tuple[Callable[[_Context], Iterator[LintProblem]], ...] = (
-    check_unused_evidence, check_never_fires, check_dosing_conflicts,
+    check_unused_evidence, check_never_fires, check_dosing_conflicts, check_knowledge_map,
 )
 
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from .yamlio import Document, parse_text
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,79}$")
 AREAS = ("hepatic", "hematologic", "skin", "fluid", "musculoskeletal", "gastrointestinal", "pulmonary",
-         "renal", "general", "hypersensitivity", "response", "interactions", "dosing")
+         "renal", "general", "hypersensitivity", "response", "interactions", "dosing",
+         "cardiac", "populations", "surgery")
 LADDER_BASES = ("current", "standard", "max", "lowest")
 MAX_RULES = 4000  # durable-rules fails above 4,096 rules
 # Parameters that are amounts: text ("fifteen") or true would reach the advice as a dose.
@@ -512,7 +514,8 @@ class _Loader:
                 continue
             _check_keys(item, ("action", "params", "rationale", "evidence"), self.probs, ipath, rid)
             action = item.get("action")
-            if not isinstance(action, str) or action not in vocab.ACTIONS or action == "clinician_review":
+            # clinician_review is allowed in rules: a rule may hand a decision to the clinician, with its reason
+            if not isinstance(action, str) or action not in vocab.ACTIONS:
                 self.probs.add(ipath + ("action",), f"unknown action code '{action}'{vocab.suggest(action, vocab.ACTIONS)}", rid)
                 continue
             params = item.get("params") or {}
@@ -558,8 +561,9 @@ class _Loader:
             self.probs.add(path, f"ladder position {base!r} must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
         if not isinstance(v.get("step", 0), int):
             self.probs.add(path, "step must be a whole number of ladder levels", rid)
-        if "at_most" in v and v["at_most"] not in LADDER_BASES:
-            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)}", rid)
+        cap = v.get("at_most")
+        if "at_most" in v and cap not in LADDER_BASES and not (_parse_ref(cap) and self._value_or_ref({"ref": cap}, path, rid, bindings)):
+            self.probs.add(path, f"at_most must be one of {', '.join(LADDER_BASES)} or 'binding.field'", rid)
 
 
 def parse_rulebook(text: str, source: str) -> Rulebook:
@@ -620,9 +624,21 @@ def load_rulebook(path: str | os.PathLike) -> Rulebook:
     return parse_rulebook(_read_text(path), str(path))
 
 
+BUNDLED_RULEBOOK = "imatinib-gist.yaml"
+
+
 def default_rulebook_path() -> Path:
-    """The bundled rulebook: next to the package in a checkout (rulebooks/imatinib-gist.yaml)."""
+    """The rulebook used when none is named: $ADVISOR_RULEBOOK, else the bundled one.
+
+    The repo keeps it at rulebooks/imatinib-gist.yaml; an installed wheel carries that file as
+    package data in advisor/rulebooks/ (pyproject.toml maps the folder), found with
+    importlib.resources. A source checkout (the Makefile's editable install) has no such
+    folder in the package and reads the repo's rulebooks/ directly.
+    """
     env = os.environ.get("ADVISOR_RULEBOOK")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "rulebooks" / "imatinib-gist.yaml"
+    packaged = resources.files("advisor").joinpath("rulebooks", BUNDLED_RULEBOOK)
+    if isinstance(packaged, Path) and packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "rulebooks" / BUNDLED_RULEBOOK

@@ -66,11 +66,12 @@ def apply(candidates: list[Recommendation], facts: list[Fact], rulebook: Ruleboo
     # ladder levels, not nominal mg: 100 mg every other day is below 100 mg daily.
     fitted: list[Recommendation] = []
     cur = ctx.current
+    imatinib = next((f for f in facts if f.type == "imatinib"), None)
     for r in candidates:
         if r.kind != "dosing":
             fitted.append(r)
             continue
-        new = _on_ladder(r, ctx, rulebook, note)
+        new = _within_caps(_on_ladder(r, ctx, rulebook, note), imatinib, ctx, note)
         lvl = _level(new, ctx)
         if taking:
             new = _fit_while_taking(new, lvl, cur, ctx, note)
@@ -175,6 +176,33 @@ def _on_ladder(r: Recommendation, ctx: DoseContext, rulebook: Rulebook, note) ->
         lvl = max((i for i, (m, s) in enumerate(ctx.ladder) if (m / 2 if s == "every_other_day" else m) <= per_day), default=0)
         note("dose_ladder", f"{r.rule}: {mg} mg/d is not on the ladder; {ctx.ladder[lvl][0]} mg/d used", rule=r.rule)
     return replace(r, params={**r.params, **ctx.dose(lvl)})
+
+
+def _within_caps(r: Recommendation, imatinib: Fact | None, ctx: DoseContext, note) -> Recommendation:
+    """No escalation or restart above the patient's hard cap (dose_cap_mg: the label's renal cap
+    and the dose below one not tolerated); a step-up plan stops at it. Softer ceilings (earlier
+    grade >= 3 episodes) are the rules' to weigh: after some the label restarts at that dose."""
+    if imatinib is None or r.action not in ("escalate_dose", "rechallenge_imatinib"):
+        return r
+    cap_mg = imatinib.get("dose_cap_mg")
+    if cap_mg is None:
+        return r
+    cap = ladder_level(cap_mg, "daily", ctx.ladder)
+    if cap is None:  # pragma: no cover - caps are ladder doses
+        return r
+    params = dict(r.params)
+    lvl = _level(r, ctx)
+    if lvl is not None and lvl > cap:
+        note("dose_cap", f"{r.rule}: {params['dose_mg']} mg/d is above this patient's cap of {cap_mg} mg/d "
+             "(renal function or earlier intolerance); capped", rule=r.rule)
+        params.update(ctx.dose(cap))
+    steps = params.get("titration")
+    if steps:
+        kept = [t for t in steps if (ladder_level(t["dose_mg"], t.get("schedule", "daily"), ctx.ladder) or 0) <= cap]
+        if len(kept) < len(steps):
+            note("titration_cap", f"the step-up plan of {r.rule} stops at {cap_mg} mg/d, this patient's cap", rule=r.rule)
+            params["titration"] = kept
+    return r if params == r.params else replace(r, params=params)
 
 
 def _fit_while_taking(r: Recommendation, lvl: int | None, cur: int | None, ctx: DoseContext, note) -> Recommendation:

@@ -19,7 +19,7 @@ from .yamlio import Document, expect_mapping, read_document
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 STEP_KEYS = ("id", "day", "summary", "state", "expect", "deviation")
-EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired")
+EXPECT_KEYS = ("actions", "not", "dose_mg", "cites", "fired", "not_fired", "params")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Expect:
     cites: tuple[str, ...] = ()
     fired: tuple[str, ...] = ()  # rule ids that must fire (addition to the format)
     not_fired: tuple[str, ...] = ()  # rule ids that must not fire (addition to the format)
+    params: tuple[tuple[str, Any], ...] = ()  # what the dosing decision's params must contain (addition)
 
 
 @dataclass(frozen=True)
@@ -190,12 +191,27 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
         cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids", evidence_at),
         fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids", rules_at),
         not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids", rules_at),
+        params=_params(raw.get("params"), doc, path + ("params",)),
     )
+
+
+def _params(raw: Any, doc: Document, path: tuple) -> tuple[tuple[str, Any], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise InputError("'params' must be a mapping of the dosing decision's parameters (e.g. {drug: avapritinib})", doc.location(path))
+    known = sorted({p for a in vocab.ACTIONS.values() if a.kind == "dosing" for p in a.params})
+    for k in raw:
+        if k not in known:
+            raise InputError(f"unknown dosing parameter '{k}'{vocab.suggest(k, known)}; expected one of: {', '.join(known)}", doc.location(path + (k,)))
+    return tuple(sorted(raw.items()))
 
 
 def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     doc = read_document(path)
     data = expect_mapping(doc, "a scenario with case, patient and steps")
+    if data.get("resourceType") == "Bundle":
+        return _bundle_scenario(doc)
     expect_kind(data, "scenario", doc.source)
     for k in data:
         if k not in ("case", "patient", "steps"):
@@ -250,10 +266,24 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps), doc.line_of(("case", "id")))
 
 
+def _bundle_scenario(doc: Document) -> Scenario:
+    """A FHIR Bundle in a batch: one step, evaluated and listed, with nothing to check."""
+    from .readers import read_doc
+
+    reading = read_doc(doc)
+    step = Step("bundle", reading.state.day, "FHIR Bundle (no expectations)", reading.state, Expect(), None, 1)
+    return Scenario(doc.source, f"fhir:{doc.source}", f"FHIR Bundle of {reading.patient_id or 'a patient'}", None, (step,))
+
+
 def check_step(step: Step, advice) -> tuple[str, ...]:
     """What differs between the advice and the step's expectation (empty when it matches)."""
     ex = step.expect
     actions, cited, fired = set(advice.actions()), advice.cited(), set(advice.fired_rules())
+    dosing_params = dict(advice.dosing.params)
+    if _switch_drug(advice.dosing) == "sunitinib":
+        # switch_to_sunitinib means switch_therapy {drug: sunitinib}: either spelling meets either expectation
+        actions |= {"switch_to_sunitinib", "switch_therapy"}
+        dosing_params.setdefault("drug", "sunitinib")
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
     dose = advice.dosing.params.get("dose_mg")
@@ -263,6 +293,8 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
+    problems += [f"dosing parameter {k} is {dosing_params.get(k)!r}, expected {v!r} ({advice.dosing.action})"
+                 for k, v in ex.params if dosing_params.get(k) != v]
     return tuple(problems)
 
 
@@ -274,6 +306,12 @@ def _walk(folder: Path, errors: list[LoadError]) -> list[Path]:
 
     found = [Path(top) / name for top, _dirs, names in os.walk(folder, onerror=unreadable) for name in names]
     return sorted(f for f in found if f.suffix.lower() in SCENARIO_SUFFIXES and f.is_file())
+
+
+def _switch_drug(dosing) -> str | None:
+    if dosing.action == "switch_to_sunitinib":
+        return "sunitinib"
+    return dosing.params.get("drug") if dosing.action == "switch_therapy" else None
 
 
 def find_scenario_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[LoadError]]:

@@ -24,7 +24,7 @@ from .units import ANALYTES
 
 SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]
-RuleActionCode = Literal[tuple(a for a in vocab.ACTIONS if a != "clinician_review")]  # type: ignore[valid-type]
+RuleActionCode = Literal[tuple(vocab.ACTIONS)]  # type: ignore[valid-type]  # rules may hand a decision to the clinician
 Codes = ActionCode | list[ActionCode]  # type: ignore[valid-type]
 
 
@@ -32,12 +32,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-# -- scenario files (shared/spec/scenarios.md) -------------------------------------------
+# -- scenario files (docs/contract/scenarios.md) -----------------------------------------
 
 
 class Case(_Model):
     id: str = Field(min_length=1, description="unique case id across the scenario files")
-    title: str | None = None
+    title: str | None = Field(None, description="a one-line title")
     evidence: str | None = Field(None, description="evidence id (in the rulebook) of the report the case reproduces")
 
 
@@ -48,21 +48,22 @@ class Expect(_Model):
     cites: str | list[str] | None = Field(None, description="evidence ids the advice must cite")
     fired: str | list[str] | None = Field(None, description="rule ids that must fire")
     not_fired: str | list[str] | None = Field(None, description="rule ids that must not fire")
+    params: dict[str, Any] | None = Field(None, description="parameters the dosing decision must carry, e.g. {drug: avapritinib}")
 
 
 class Step(_Model):
-    id: str = Field(min_length=1)
-    day: int | None = Field(None, ge=0)
-    summary: str | None = None
+    id: str = Field(min_length=1, description="the step's id, unique within the file")
+    day: int | None = Field(None, ge=0, description="days since imatinib was first started (becomes the state's day)")
+    summary: str | None = Field(None, description="what happened at this point, in a sentence")
     state: dict[str, Any] | None = Field(None, description="merged over the previous step's state (mappings key by key)")
-    expect: Expect
+    expect: Expect = Field(description="what the advice must (and must not) contain at this step")
     deviation: str | None = Field(None, min_length=1, description="why the treating team departed from the rules")
 
 
 class ScenarioFile(_Model):
-    case: Case
-    patient: Patient | None = None
-    steps: list[Step] = Field(min_length=1)
+    case: Case = Field(description="which case the file replays")
+    patient: Patient | None = Field(None, description="the patient, the same at every step (merged under the first step's state)")
+    steps: list[Step] = Field(min_length=1, description="the decision points, in time order")
 
 
 # -- rulebooks (docs/rulebook-format.md) -------------------------------------------------
@@ -71,61 +72,61 @@ EvidenceKind = Literal["label", "guideline", "case_report", "trial", "terminolog
 
 
 class RulebookMeta(_Model):
-    id: str
-    version: str | int | float
-    title: str
+    id: str = Field(description="the rulebook's id, shown with every piece of advice")
+    version: str | int | float = Field(description="the rulebook's version")
+    title: str = Field(description="a one-line title")
 
 
 class EvidenceEntry(_Model):
-    title: str
-    kind: EvidenceKind
-    citation: str
-    url: str | None = None
+    title: str = Field(description="what the source is about, in a line")
+    kind: EvidenceKind = Field(description="the kind of source")
+    citation: str = Field(description="the bibliographic reference (authors, journal, year, volume, pages, doi)")
+    url: str | None = Field(None, description="where to read it")
 
 
 class LadderStep(_Model):
-    dose_mg: int = Field(gt=0, le=800)
-    schedule: Literal[vocab.SCHEDULES] = "daily"  # type: ignore[valid-type]
+    dose_mg: int = Field(gt=0, le=800, description="daily dose in mg")
+    schedule: Literal[vocab.SCHEDULES] = Field("daily", description="how that dose is taken")  # type: ignore[valid-type]
 
 
 class Dosing(_Model):
-    ladder: list[LadderStep] = Field(min_length=1)
-    standard_mg: int = 400
+    ladder: list[LadderStep] = Field(min_length=1, description="the dose levels, lowest first")
+    standard_mg: int = Field(400, description="the standard daily dose")
 
 
 class Special(_Model):
-    rationale: str = Field(min_length=1)
-    evidence: list[str] = Field(min_length=1)
+    rationale: str = Field(min_length=1, description="why, in a sentence")
+    evidence: list[str] = Field(min_length=1, description="evidence ids")
 
 
 class Recommend(_Model):
-    action: RuleActionCode  # type: ignore[valid-type]
-    params: dict[str, Any] | None = None
-    rationale: str = Field(min_length=1, pattern=r"\S")
-    evidence: list[str] = Field(min_length=1)
+    action: RuleActionCode = Field(description="an action code")  # type: ignore[valid-type]
+    params: dict[str, Any] | None = None  # described in _rulebook_schema
+    rationale: str = Field(min_length=1, pattern=r"\S", description="why, in a sentence the clinician reads")
+    evidence: list[str] = Field(min_length=1, description="evidence ids from the rulebook's evidence registry")
 
 
 class RuleModel(_Model):
-    id: str = Field(pattern=RULE_ID.pattern)
-    area: Literal[AREAS]  # type: ignore[valid-type]
-    description: str = Field(min_length=1, pattern=r"\S")
+    id: str = Field(pattern=RULE_ID.pattern, description="the rule's id, unique in the rulebook")
+    area: Literal[AREAS] = Field(description="the clinical area the rule belongs to")  # type: ignore[valid-type]
+    description: str = Field(min_length=1, pattern=r"\S", description="what the rule does, in a line")
     priority: int = Field(100, ge=0, le=1000, description="lower fires first")
     when: list[dict[str, dict[str, Any] | None]] = Field(min_length=1, description="patterns: '- type: {field: test}'")
-    assert_: list[dict[str, dict[str, Any] | None]] | None = Field(None, alias="assert")
-    recommend: list[Recommend] | None = None
+    assert_: list[dict[str, dict[str, Any] | None]] | None = Field(None, alias="assert", description="derived facts the rule asserts")
+    recommend: list[Recommend] | None = Field(None, description="the recommendations the rule makes")
 
 
 FieldKind = Literal["number", "bool", "text"] | Annotated[list[str], Field(min_length=1)]
 
 
 class RulebookFile(_Model):
-    rulebook: RulebookMeta
-    evidence: dict[str, EvidenceEntry] = Field(min_length=1)
-    dosing: Dosing
-    derived_facts: dict[str, dict[str, FieldKind]] | None = None
-    fallback: Special
-    safety_hold: Special
-    rules: list[RuleModel] = Field(min_length=1)
+    rulebook: RulebookMeta = Field(description="which rulebook this is")
+    evidence: dict[str, EvidenceEntry] = Field(min_length=1, description="the evidence registry: id -> source")
+    dosing: Dosing = Field(description="the dose ladder")
+    derived_facts: dict[str, dict[str, FieldKind]] | None = Field(None, description="fact types that rules may assert, with their fields")
+    fallback: Special = Field(description="used when no rule decides the dose")
+    safety_hold: Special = Field(description="used when the safety layer must hold imatinib")
+    rules: list[RuleModel] = Field(min_length=1, description="the rules")
 
 
 # -- the schemas -------------------------------------------------------------------------
@@ -196,7 +197,8 @@ def _scenario_schema() -> dict:
         defs.setdefault(name, d)
     defs["PartialPatientState"] = state | {"title": "PartialPatientState",
                                            "description": "a patient state in which every key is optional (merged over the previous step)"}
-    schema["$defs"]["Step"]["properties"]["state"] = {"$ref": "#/$defs/PartialPatientState"}
+    schema["$defs"]["Step"]["properties"]["state"] = {"$ref": "#/$defs/PartialPatientState",
+                                                      "description": "what changed: merged over the previous step's state"}
     return schema
 
 

@@ -1,4 +1,4 @@
-"""The patient state (../shared/spec/patient-state.md) as strict, immutable models."""
+"""The patient state (docs/contract/patient-state.md) as strict, immutable models."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ ResponseStatus = Literal[vocab.RESPONSE_STATUSES]  # type: ignore[valid-type]
 Progression = Literal[vocab.PROGRESSIONS]  # type: ignore[valid-type]
 Criteria = Literal[vocab.CRITERIA]  # type: ignore[valid-type]
 ComedClass = Literal[vocab.COMED_CLASSES]  # type: ignore[valid-type]
+HepaticImpairment = Literal[vocab.HEPATIC_IMPAIRMENT]  # type: ignore[valid-type]
+Attribution = Literal[vocab.ATTRIBUTIONS]  # type: ignore[valid-type]
+SurgeryStatus = Literal[vocab.SURGERY_STATUSES]  # type: ignore[valid-type]
+Resection = Literal[vocab.RESECTIONS]  # type: ignore[valid-type]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -67,18 +71,52 @@ def _on_ladder(value: int | None) -> int | None:
 
 
 class Patient(_Strict):
-    age: int | None = Field(None, ge=0, le=120)
-    sex: Sex | None = None
-    weight_kg: Finite | None = Field(None, gt=0, le=400)
+    age: int | None = Field(None, ge=0, le=120, description="age in years")
+    sex: Sex | None = Field(None, description="sex")
+    weight_kg: Finite | None = Field(None, gt=0, le=400, description="body weight in kg (for weight-based steroid doses)")
+    # contract additions for the label's special populations (docs/vocabulary-additions.md)
+    creatinine_clearance_ml_min: Finite | None = Field(None, ge=0, le=250, description="measured or clinician-estimated CrCl in mL/min")
+    hepatic_impairment: HepaticImpairment | None = Field(None, description="liver impairment before imatinib (NCI ODWG class), not a drug reaction")
+    pregnant: bool | None = Field(None, description="the patient is pregnant")
+    breastfeeding: bool | None = Field(None, description="the patient is breastfeeding")
+
+
+class Surgery(_Strict):
+    """The operation planned before imatinib stops (pre-operative) or already done."""
+    status: SurgeryStatus = Field(description="planned (pre-operative) or done")
+    days_until: int | None = Field(None, ge=0, le=3650, description="when planned: days until the operation")
+    days_since: int | None = Field(None, ge=0, le=36500, description="when done: days since the operation")
+    rupture: bool | None = Field(None, description="the tumour ruptured before or during the operation")
+    resection: Resection | None = Field(None, description="margin status of the resection (r0, r1, r2)")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Surgery":
+        if self.status == "planned" and self.days_since is not None:
+            raise ValueError("days_since is for an operation already done; status is planned")
+        if self.status == "done" and self.days_until is not None:
+            raise ValueError("days_until is for a planned operation; status is done")
+        return self
 
 
 class Imatinib(_Strict):
-    status: Status
-    dose_mg: int | None = Field(None, description="daily dose in mg (total per day); on the ladder 100-800")
-    schedule: Schedule = "daily"
-    days_interrupted: int | None = Field(None, ge=0, le=36500)
+    status: Status = Field(description="whether the patient takes imatinib now")
+    dose_mg: int | None = Field(None, description="the current daily dose in mg (total per day), or the last one taken when "
+                                "interrupted; on the ladder 100, 200, 300, 400, 600, 800; required when taking or interrupted")
+    schedule: Schedule = Field("daily", description="how the daily dose is taken")
+    days_interrupted: int | None = Field(None, ge=0, le=36500, description="when interrupted: days since the last dose")
+    # dose history (contract additions)
+    highest_tolerated_mg: int | None = Field(None, description="the highest ladder dose imatinib was tolerated at")
+    not_tolerated_mg: tuple[int, ...] = Field((), description="ladder doses at which imatinib was not tolerated")
+    escalation_tried: bool | None = Field(None, description="the dose was escalated above 400 mg/d earlier")
 
-    _check_dose = field_validator("dose_mg")(_on_ladder)
+    _check_dose = field_validator("dose_mg", "highest_tolerated_mg")(_on_ladder)
+
+    @field_validator("not_tolerated_mg")
+    @classmethod
+    def _doses_on_ladder(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        for mg in v:
+            _on_ladder(mg)
+        return v
 
     @model_validator(mode="after")
     def _coherent(self) -> "Imatinib":
@@ -93,11 +131,13 @@ class Imatinib(_Strict):
 
 
 class AdverseEvent(_Strict):
-    term: str
-    grade: int = Field(ge=1, le=5)
-    trend: Trend | None = None
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
-    recurrence: bool = False
+    term: str = Field(description="the CTCAE v5 term, in snake_case")
+    grade: int = Field(ge=1, le=5, description="CTCAE v5 grade as the clinician assesses it now (for lab terms the "
+                       "grade is derived from the value when the lab is given)")
+    trend: Trend | None = Field(None, description="how the event is changing")
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="qualifiers of the event")  # type: ignore[valid-type]
+    recurrence: bool = Field(False, description="true when the event came back after imatinib was restarted")
+    attribution: Attribution = Field("unknown", description="imatinib (drug), the tumour itself (disease), another cause, or unknown")
 
     _check_term = field_validator("term")(_term)
 
@@ -111,11 +151,12 @@ class AdverseEvent(_Strict):
 
 
 class Lab(_Strict):
-    value: Finite
-    unit: str | None = None
-    uln: Finite | None = Field(None, gt=0)
-    lln: Finite | None = Field(None, ge=0)
-    baseline: Finite | None = Field(None, ge=0)
+    value: Finite = Field(description="the measured value, in `unit`")
+    unit: str | None = Field(None, description="the unit as written; converted to the canonical unit when another accepted "
+                             "one is given; absent means the canonical unit")
+    uln: Finite | None = Field(None, gt=0, description="upper limit of normal of the reporting lab, in the same unit as value")
+    lln: Finite | None = Field(None, ge=0, description="lower limit of normal, in the same unit as value")
+    baseline: Finite | None = Field(None, ge=0, description="the patient's value before imatinib, in the same unit as value")
 
     @field_validator("unit")
     @classmethod
@@ -125,9 +166,9 @@ class Lab(_Strict):
 
 class Comedication(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    drug: str = Field(min_length=1, max_length=80)
-    dose_mg: Finite | None = Field(None, ge=0, le=10_000)
-    class_: ComedClass = Field("other", alias="class")
+    drug: str = Field(min_length=1, max_length=80, description="the drug's name")
+    dose_mg: Finite | None = Field(None, ge=0, le=10_000, description="daily dose in mg")
+    class_: ComedClass = Field("other", alias="class", description="the class the rules reason about")
     days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
 
     @model_validator(mode="after")
@@ -140,9 +181,9 @@ class Comedication(_Strict):
 
 
 class Response(_Strict):
-    status: ResponseStatus = "not_assessed"
-    progression: Progression | None = None
-    criteria: Criteria | None = None
+    status: ResponseStatus = Field("not_assessed", description="the tumour's status at this point")
+    progression: Progression | None = Field(None, description="with progressive_disease: how far it extends")
+    criteria: Criteria | None = Field(None, description="how the response was assessed")
 
     @model_validator(mode="after")
     def _progression_only_with_pd(self) -> "Response":
@@ -152,12 +193,12 @@ class Response(_Strict):
 
 
 class HistoryItem(_Strict):
-    term: str
-    grade: int | None = Field(None, ge=1, le=5)
-    dose_mg: int | None = None
-    outcome: Outcome | None = None
+    term: str = Field(description="the CTCAE v5 term of the earlier episode")
+    grade: int | None = Field(None, ge=1, le=5, description="the worst CTCAE v5 grade the episode reached")
+    dose_mg: int | None = Field(None, description="the daily dose (on the ladder) at which it happened")
+    outcome: Outcome | None = Field(None, description="how the episode ended")
     # addition to the spec: the episode's qualifiers (an exfoliative rash stays exfoliative in history)
-    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = ()  # type: ignore[valid-type]
+    features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="the episode's qualifiers")  # type: ignore[valid-type]
 
     _check_term = field_validator("term")(_term)
 
@@ -165,18 +206,20 @@ class HistoryItem(_Strict):
 
 
 class PatientState(_Strict):
-    patient: Patient = Patient()
-    indication: Indication | None = None
-    risk: Risk | None = None
-    mutation: Mutation | None = None
-    day: int | None = Field(None, ge=0, le=36500)
-    imatinib: Imatinib
-    adverse_events: tuple[AdverseEvent, ...] = ()
-    labs: dict[str, Lab] = Field(default_factory=dict)
-    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = ()  # type: ignore[valid-type]
-    co_medications: tuple[Comedication, ...] = ()
-    response: Response | None = None
-    history: tuple[HistoryItem, ...] = ()
+    patient: Patient = Field(Patient(), description="who the patient is")
+    indication: Indication | None = Field(None, description="why imatinib is given")
+    risk: Risk | None = Field(None, description="adjuvant only: the risk of recurrence after resection")
+    mutation: Mutation | None = Field(None, description="the tumour's KIT or PDGFRA genotype")
+    day: int | None = Field(None, ge=0, le=36500, description="days since imatinib was first started")
+    imatinib: Imatinib = Field(description="the imatinib treatment now; every state gives it")
+    adverse_events: tuple[AdverseEvent, ...] = Field((), description="adverse events now, graded by the clinician")
+    labs: dict[str, Lab] = Field(default_factory=dict, description="measured lab values by analyte; the grades of lab-based "
+                                 "adverse events are derived from them")
+    findings: tuple[Literal[tuple(vocab.FINDINGS)], ...] = Field((), description="workup results")  # type: ignore[valid-type]
+    co_medications: tuple[Comedication, ...] = Field((), description="what the patient takes now besides imatinib")
+    response: Response | None = Field(None, description="the tumour's status now")
+    history: tuple[HistoryItem, ...] = Field((), description="earlier adverse-event episodes that shape what is safe now")
+    surgery: Surgery | None = Field(None, description="the operation planned (pre-operative) or done")
 
     @field_validator("labs")
     @classmethod

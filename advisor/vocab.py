@@ -61,6 +61,16 @@ AE_TERMS: dict[str, str] = {
     "hypoalbuminemia": "general",
     "inr_increased": "general",
 }
+# Non-lab terms the label's warnings need (contract additions, docs/vocabulary-additions.md).
+AE_TERMS.update({
+    "heart_failure": "cardiac",
+    "hypothyroidism": "general",
+    "tumor_lysis_syndrome": "general",
+    "gastrointestinal_perforation": "gastrointestinal",
+    "intra_abdominal_hemorrhage": "gastrointestinal",
+    "acute_kidney_injury": "renal",
+    "weight_gain": "fluid",
+})
 
 # CTCAE v5 caps some terms below 5: a grade above the cap is an input error.
 MAX_GRADE: dict[str, int] = {
@@ -92,6 +102,10 @@ MAX_GRADE: dict[str, int] = {
     "inr_increased": 3,
 }
 MIN_GRADE: dict[str, int] = {"stevens_johnson_syndrome": 3, "toxic_epidermal_necrolysis": 4, "febrile_neutropenia": 3}
+# CTCAE v5 grade ranges of the non-lab terms added for the label's warnings
+MAX_GRADE.update({"weight_gain": 3})
+MIN_GRADE.update({"tumor_lysis_syndrome": 3, "acute_kidney_injury": 3, "gastrointestinal_perforation": 2,
+                  "intra_abdominal_hemorrhage": 2})
 
 FEATURES: dict[str, str] = {
     "exfoliation": "skin peeling or scaling (exfoliative dermatitis)",
@@ -123,6 +137,8 @@ FINDINGS: dict[str, str] = {
     "ct_density_decrease": "lesion CT attenuation fell by 15 % or more (a Choi response)",
     "trough_below_1100": "imatinib trough (Cmin) below 1100 ng/mL",
     "hepatic_encephalopathy": "encephalopathy with liver injury",
+    "hbv_serology_positive": "HBsAg or anti-HBc positive (hepatitis B carrier or past infection)",
+    "tumor_bleeding": "bleeding from the tumour itself seen at endoscopy or imaging",
 }
 
 OUTCOMES = ("resolved", "resolved_on_steroids", "recurred_on_rechallenge", "led_to_discontinuation")
@@ -131,7 +147,13 @@ STATUSES = ("taking", "interrupted", "discontinued", "not_started")
 SCHEDULES = ("daily", "twice_daily", "every_other_day")
 INDICATIONS = ("adjuvant", "neoadjuvant", "metastatic", "unresectable")
 RISKS = ("low", "intermediate", "high")
-MUTATIONS = ("kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown")
+MUTATIONS = ("kit_exon_9", "kit_exon_11", "kit_exon_13", "kit_exon_17", "pdgfra_d842v", "pdgfra_other", "wild_type", "unknown",
+             "sdh_deficient", "nf1_related")
+HEPATIC_IMPAIRMENT = ("none", "mild", "moderate", "severe")  # NCI Organ Dysfunction Working Group classes
+ATTRIBUTIONS = ("drug", "disease", "other", "unknown")
+SURGERY_STATUSES = ("planned", "done")
+RESECTIONS = ("r0", "r1", "r2")
+SWITCH_DRUGS = ("sunitinib", "regorafenib", "ripretinib", "avapritinib")  # switch_therapy may also name another drug
 SEXES = ("male", "female", "other")
 RESPONSE_STATUSES = ("complete_response", "partial_response", "stable_disease", "progressive_disease", "no_evidence_of_disease", "not_assessed")
 PROGRESSIONS = ("none", "limited", "generalized")
@@ -140,7 +162,11 @@ COMED_CLASSES = (
     "systemic_corticosteroid", "topical_corticosteroid", "antihistamine", "diuretic", "antibiotic",
     "g_csf", "analgesic", "antiemetic", "antidiarrheal", "ursodeoxycholic_acid",
     "cyp3a4_inducer", "cyp3a4_inhibitor", "other",
+    "strong_cyp3a4_inducer", "strong_cyp3a4_inhibitor", "moderate_cyp3a4_inhibitor", "cyp3a4_substrate_narrow",
+    "warfarin", "paracetamol", "levothyroxine",
 )
+# The older class names mean the strong ones: each pair is read as one class.
+COMED_ALIASES = {"cyp3a4_inducer": "strong_cyp3a4_inducer", "cyp3a4_inhibitor": "strong_cyp3a4_inhibitor"}
 
 
 @dataclass(frozen=True)
@@ -159,6 +185,7 @@ _ACTIONS = [
     ActionSpec("rechallenge_imatinib", "dosing", ("dose_mg", "schedule", "titration"), "restart after an interruption, with the step-up plan"),
     ActionSpec("escalate_dose", "dosing", ("dose_mg", "schedule"), "raise the dose"),
     ActionSpec("switch_to_sunitinib", "dosing", (), "change to second line (implies stopping imatinib)"),
+    ActionSpec("switch_therapy", "dosing", ("drug",), "stop imatinib and change to the named drug (sunitinib, regorafenib, ripretinib, avapritinib, ...)"),
     ActionSpec("systemic_corticosteroid", "co_treatment", ("drug", "dose_mg_per_day", "taper"), "start an oral or IV corticosteroid"),
     ActionSpec("taper_corticosteroid", "co_treatment", ("to_mg_per_day",), "lower the corticosteroid dose"),
     ActionSpec("topical_corticosteroid", "co_treatment", (), "topical steroid on affected skin"),
@@ -181,18 +208,23 @@ _ACTIONS = [
     ActionSpec("surgical_consult", "workup", ("reason",), "surgical opinion"),
     ActionSpec("tumor_assessment", "workup", ("modality",), "restage the tumour"),
     ActionSpec("trough_level", "workup", (), "imatinib trough plasma level"),
+    ActionSpec("cardiac_evaluation", "workup", (), "assess cardiac function (echocardiogram, BNP)"),
     ActionSpec("clinician_review", "workup", ("reason",), "no rule covers this state: the clinician decides"),
 ]
 ACTIONS: dict[str, ActionSpec] = {a.code: a for a in _ACTIONS}
 DOSING_ACTIONS = tuple(a.code for a in _ACTIONS if a.kind == "dosing")
-DOSING_WHILE_TAKING = ("continue_imatinib", "reduce_dose", "escalate_dose", "interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
-DOSING_WHILE_OFF = ("interrupt_imatinib", "rechallenge_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
+DOSING_WHILE_TAKING = ("continue_imatinib", "reduce_dose", "escalate_dose", "interrupt_imatinib", "discontinue_imatinib",
+                       "switch_to_sunitinib", "switch_therapy")
+DOSING_WHILE_OFF = ("interrupt_imatinib", "rechallenge_imatinib", "discontinue_imatinib", "switch_to_sunitinib", "switch_therapy")
+# Decisions that take the patient off imatinib (for rendering and the safety layer)
+STOPPING_ACTIONS = ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib", "switch_therapy")
 
 # Precedence when rules disagree on dosing: the most cautious wins. Escalation ranks above
 # continue so that a mild toxicity does not silently cancel a progression decision; the
 # safety layer still blocks escalation during any unresolved grade >= 3 event.
 DOSING_PRECEDENCE = {
     "switch_to_sunitinib": 6,
+    "switch_therapy": 6,  # switch_to_sunitinib is switch_therapy {drug: sunitinib}
     "discontinue_imatinib": 5,
     "interrupt_imatinib": 4,
     "reduce_dose": 3,
@@ -253,3 +285,183 @@ def suggest_term(value: str) -> str:
     sharing = [t for t in AE_TERMS if any(w in t for w in words)]
     offer = list(dict.fromkeys(hinted + close + sharing))[:3]
     return f" (did you mean {', '.join(repr(t) for t in offer)}?)" if offer else ""
+
+
+# One line of meaning for each value of each closed vocabulary of the state, keyed by the
+# vocabulary's name above. docs/contract/ shows them in tables generated from here
+# (tools/contract_docs.py); tests/test_contract_docs.py fails when a vocabulary gains a value
+# without a meaning here, or when the docs are not regenerated.
+MEANINGS: dict[str, dict[str, str]] = {
+    "SEXES": {
+        "male": "male",
+        "female": "female",
+        "other": "neither or not stated as male or female",
+    },
+    "INDICATIONS": {
+        "adjuvant": "after complete resection of a primary tumour, to lower the risk of recurrence",
+        "neoadjuvant": "before planned surgery, to shrink the tumour",
+        "metastatic": "disease that has spread (liver, peritoneum, ...)",
+        "unresectable": "a primary tumour that cannot be removed safely",
+    },
+    "RISKS": {
+        "low": "low risk of recurrence after resection (modified NIH / AFIP)",
+        "intermediate": "intermediate risk of recurrence",
+        "high": "high risk of recurrence (the usual reason for adjuvant imatinib)",
+    },
+    "MUTATIONS": {
+        "kit_exon_9": "KIT exon 9 mutation (advanced disease: 800 mg/d is considered first line)",
+        "kit_exon_11": "KIT exon 11 mutation, the commonest and most imatinib-sensitive",
+        "kit_exon_13": "KIT exon 13 mutation",
+        "kit_exon_17": "KIT exon 17 mutation",
+        "pdgfra_d842v": "PDGFRA D842V mutation (resistant to imatinib)",
+        "pdgfra_other": "any other PDGFRA mutation",
+        "wild_type": "no KIT or PDGFRA mutation found",
+        "unknown": "not tested, or the result is not known",
+        "sdh_deficient": "KIT/PDGFRA wild-type, SDH-deficient (loss of SDHB staining): imatinib-insensitive",
+        "nf1_related": "KIT/PDGFRA wild-type GIST in neurofibromatosis type 1: imatinib-insensitive",
+    },
+    "STATUSES": {
+        "taking": "the patient takes imatinib now",
+        "interrupted": "held for now, meant to restart (days_interrupted says since when)",
+        "discontinued": "stopped for good",
+        "not_started": "imatinib has not been started yet",
+    },
+    "SCHEDULES": {
+        "daily": "the dose once a day",
+        "twice_daily": "the daily dose split into two (800 mg/d as 400 mg twice daily)",
+        "every_other_day": "100 mg every other day, below the bottom of the daily ladder",
+    },
+    "TRENDS": {
+        "new": "first seen at this decision point",
+        "worsening": "higher grade or more extensive than before",
+        "stable": "unchanged since it was last seen",
+        "improving": "getting better but not gone",
+        "resolved": "gone (grade 0), kept in the state so that its history is known",
+    },
+    "OUTCOMES": {
+        "resolved": "the episode went away",
+        "resolved_on_steroids": "the episode went away with corticosteroids",
+        "recurred_on_rechallenge": "the episode came back when imatinib was restarted",
+        "led_to_discontinuation": "imatinib was stopped for good because of it",
+    },
+    "RESPONSE_STATUSES": {
+        "complete_response": "no tumour left on imaging",
+        "partial_response": "the tumour has shrunk (or lost density, by Choi)",
+        "stable_disease": "neither response nor progression",
+        "progressive_disease": "the tumour grows or new lesions appeared",
+        "no_evidence_of_disease": "nothing to see after complete resection (adjuvant setting)",
+        "not_assessed": "no tumour assessment at this point",
+    },
+    "PROGRESSIONS": {
+        "none": "no progression",
+        "limited": "one or a few lesions grow while the rest stay controlled (focal resistance)",
+        "generalized": "progression at many sites",
+    },
+    "CRITERIA": {
+        "recist_1_1": "RECIST 1.1 (size on CT or MRI)",
+        "choi": "Choi criteria (size and CT density)",
+        "pet": "FDG-PET uptake",
+        "clinical": "clinical judgement without formal imaging criteria",
+    },
+    "COMED_CLASSES": {
+        "systemic_corticosteroid": "oral or intravenous corticosteroid (prednisolone, ...)",
+        "topical_corticosteroid": "corticosteroid applied to the skin",
+        "antihistamine": "oral antihistamine",
+        "diuretic": "diuretic (furosemide, spironolactone, ...)",
+        "antibiotic": "antibacterial treatment",
+        "g_csf": "granulocyte colony-stimulating factor",
+        "analgesic": "pain medication",
+        "antiemetic": "drug against nausea and vomiting",
+        "antidiarrheal": "loperamide or similar",
+        "ursodeoxycholic_acid": "ursodeoxycholic acid",
+        "cyp3a4_inducer": "a strong CYP3A4 inducer (rifampicin, carbamazepine, phenytoin, St John's wort): lowers imatinib levels",
+        "cyp3a4_inhibitor": "a strong CYP3A4 inhibitor (ketoconazole, clarithromycin, ritonavir, grapefruit): raises imatinib levels",
+        "other": "anything else",
+        "strong_cyp3a4_inducer": "a strong CYP3A4 inducer (rifampicin, phenytoin, carbamazepine, St John's wort, ...): lowers imatinib exposure",
+        "strong_cyp3a4_inhibitor": "a strong CYP3A4 inhibitor (ketoconazole, itraconazole, clarithromycin, ritonavir, ...): raises imatinib exposure",
+        "moderate_cyp3a4_inhibitor": "a moderate CYP3A4 inhibitor (diltiazem, verapamil, erythromycin, fluconazole, ...)",
+        "cyp3a4_substrate_narrow": "a CYP3A4 substrate with a narrow therapeutic index (ciclosporin, tacrolimus, pimozide, fentanyl, ergots, quinidine)",
+        "warfarin": "warfarin (a CYP2C9/CYP3A4 substrate; the label prefers heparins)",
+        "paracetamol": "paracetamol (acetaminophen); liver toxicity reported with imatinib",
+        "levothyroxine": "thyroid hormone replacement (levothyroxine)",
+    },
+    "AE_TERMS": {
+        "alt_increased": "alanine aminotransferase above the upper limit of normal",
+        "ast_increased": "aspartate aminotransferase above the upper limit of normal",
+        "blood_bilirubin_increased": "total bilirubin above the upper limit of normal",
+        "alkaline_phosphatase_increased": "alkaline phosphatase above the upper limit of normal",
+        "hepatic_failure": "liver failure: encephalopathy, coagulopathy or jaundice from liver injury",
+        "neutrophil_count_decreased": "neutrophils (ANC) below the lower limit of normal",
+        "platelet_count_decreased": "platelets below the lower limit of normal",
+        "white_blood_cell_decreased": "white cells below the lower limit of normal",
+        "anemia": "haemoglobin below the lower limit of normal",
+        "febrile_neutropenia": "ANC below 1.0 x 10^9/L with fever (a single temperature above 38.3 °C or 38 °C for an hour)",
+        "hemolysis": "destruction of red cells (haemolysis)",
+        "eosinophilia": "blood eosinophils above the upper limit of normal",
+        "rash_maculopapular": "flat and raised red skin eruption, graded by body surface area",
+        "erythroderma": "generalised red, inflamed skin over more than 90 % of the body surface",
+        "pruritus": "itching",
+        "erythema_multiforme": "target-shaped skin lesions, sometimes with mucosal involvement",
+        "bullous_dermatitis": "skin inflammation with blisters",
+        "stevens_johnson_syndrome": "severe mucocutaneous reaction with skin detachment below 10 % of body surface",
+        "toxic_epidermal_necrolysis": "skin detachment over 30 % of body surface (life-threatening)",
+        "drug_reaction_eosinophilia": "DRESS: rash, fever, eosinophilia and internal organ involvement",
+        "edema_limbs": "swelling of the arms or legs",
+        "edema_face": "swelling of the face, typically around the eyes (periorbital)",
+        "edema_generalized": "swelling of the whole body (anasarca)",
+        "fluid_retention": "fluid retention or weight gain from it, without a more specific term",
+        "pleural_effusion": "fluid around the lungs",
+        "pericardial_effusion": "fluid around the heart",
+        "ascites": "fluid in the abdomen",
+        "pulmonary_edema": "fluid in the lungs",
+        "bone_pain": "pain in the bones",
+        "arthralgia": "joint pain",
+        "myalgia": "muscle pain",
+        "muscle_cramp": "painful involuntary muscle contractions",
+        "diarrhea": "more frequent or looser stools than usual",
+        "nausea": "feeling sick",
+        "vomiting": "being sick",
+        "gastrointestinal_hemorrhage": "bleeding into the gut (from the tumour or the mucosa)",
+        "creatinine_increased": "serum creatinine above the upper limit of normal (or the baseline)",
+        "pneumonitis": "inflammation of the lung tissue (interstitial lung disease)",
+        "fatigue": "tiredness not relieved by rest",
+        "fever": "body temperature above 38.0 °C",
+        "ggt_increased": "gamma-glutamyl transferase above the upper limit of normal",
+        "lymphocyte_count_decreased": "lymphocytes below the lower limit of normal",
+        "hypokalemia": "blood potassium below the lower limit of normal",
+        "hypocalcemia": "blood calcium (corrected for albumin) or ionized calcium below the lower limit of normal",
+        "hypomagnesemia": "blood magnesium below the lower limit of normal",
+        "hypophosphatemia": "blood phosphate below the lower limit of normal (CTCAE v5 grades it by symptoms, not the value)",
+        "cpk_increased": "creatine kinase (CK, CPK) above the upper limit of normal",
+        "hypoalbuminemia": "blood albumin below the lower limit of normal",
+        "inr_increased": "INR above the upper limit of normal (above the baseline when on anticoagulation)",
+        "heart_failure": "congestive heart failure or left ventricular dysfunction (oedema, dyspnoea, low ejection fraction)",
+        "hypothyroidism": "an underactive thyroid (raised TSH), or more levothyroxine needed after thyroidectomy",
+        "tumor_lysis_syndrome": "metabolic derangement (potassium, urate, phosphate up; calcium down) from a rapidly dying bulky tumour",
+        "gastrointestinal_perforation": "a hole in the wall of the bowel or stomach",
+        "intra_abdominal_hemorrhage": "bleeding into the abdomen (often from the tumour itself)",
+        "acute_kidney_injury": "an acute fall in kidney function",
+        "weight_gain": "weight gain (rapid, unexpected gain suggests fluid retention)",
+    },
+    "HEPATIC_IMPAIRMENT": {
+        "none": "no liver impairment before imatinib",
+        "mild": "mild liver impairment before imatinib (NCI ODWG: bilirubin up to 1.5 x ULN, any AST)",
+        "moderate": "moderate liver impairment before imatinib (NCI ODWG: bilirubin > 1.5-3 x ULN)",
+        "severe": "severe liver impairment before imatinib (NCI ODWG: bilirubin > 3-10 x ULN)",
+    },
+    "ATTRIBUTIONS": {
+        "drug": "the treating team attributes the event to imatinib",
+        "disease": "the event comes from the tumour itself (tumour bleeding, tumour lysis after a response)",
+        "other": "another cause (another drug, an infection, ...)",
+        "unknown": "not attributed (the default)",
+    },
+    "SURGERY_STATUSES": {
+        "planned": "an operation is planned (the pre-operative setting)",
+        "done": "the operation has been done",
+    },
+    "RESECTIONS": {
+        "r0": "complete resection with microscopically clear margins",
+        "r1": "microscopically involved margins",
+        "r2": "macroscopic tumour left behind",
+    },
+}

@@ -26,6 +26,9 @@ except AttributeError:  # pragma: no cover - libyaml missing
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64  # nesting of mappings and lists; our formats need fewer than 10 levels
 MAX_NODES = 500_000  # values after alias expansion: stops "billion laughs" alias bombs
+# One message whether the parser ran out of stack (where it does depends on the Python version)
+# or our own depth check caught it.
+TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep; expected a shallow document"
 
 
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -151,7 +154,7 @@ def _construct(node: yaml.Node, path: tuple, lines: dict, source: str,
         raise InputError(f"more than {MAX_NODES} values (after expanding aliases); expected a small document",
                          Location(source, node.start_mark.line + 1))
     if len(path) > MAX_DEPTH:
-        raise InputError(f"nested more than {MAX_DEPTH} levels deep; expected a shallow document",
+        raise InputError(TOO_DEEP,
                          Location(source, node.start_mark.line + 1, path_to_str(path[:8]) + "..."))
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         if node.tag not in _PLAIN_TAGS:
@@ -201,7 +204,7 @@ def parse_text(text: str, source: str) -> Document:
     try:
         node = yaml.compose(text, Loader=_CoreLoader)
     except RecursionError:
-        raise InputError(f"nested too deeply; expected a shallow document (at most {MAX_DEPTH} levels)", Location(source)) from None
+        raise InputError(TOO_DEEP, Location(source)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -234,9 +237,9 @@ def _parse_json(text: str, source: str) -> Document:
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", Location(source, exc.lineno)) from None
     except RecursionError:
-        raise InputError(f"nested too deeply; expected a shallow document (at most {MAX_DEPTH} levels)", Location(source)) from None
+        raise InputError(TOO_DEEP, Location(source)) from None
     if _depth(data) > MAX_DEPTH:
-        raise InputError(f"nested more than {MAX_DEPTH} levels deep; expected a shallow document", Location(source))
+        raise InputError(TOO_DEEP, Location(source))
     lines = json_lines(text)
     _check_json_text(data, (), source, lines)
     return Document(data, source, lines)

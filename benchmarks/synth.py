@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 
 from advisor import vocab
-from advisor.facts import Fact
+from advisor.facts import SINGLETONS, Fact
 
 HEADER = """\
 rulebook: {{id: synthetic-{n}, version: "1", title: Synthetic rulebook of {n} rules}}
@@ -114,10 +114,12 @@ def rulebook(n: int):
 def padded_facts(base: list[Fact], n: int, seed: int = 7) -> list[Fact]:
     """n facts: the base state's singletons, then its AEs, labs and generated extra facts (AEs, labs, history)."""
     r = random.Random(seed)
-    singles = [f for f in base if f.id in ("patient", "imatinib", "labs", "findings", "comeds", "response")]
+    singles = [f for f in base if f.id in SINGLETONS]
     rest = [f for f in base if f not in singles]
     facts = (singles + rest)[:n]
-    terms = list(vocab.AE_TERMS)
+    # the synthetic rules are written for the first 30 terms: pad with those, so that the number
+    # of facts, not the size of the vocabulary, decides how many rules fire
+    terms = list(vocab.AE_TERMS)[:30]
     i = 0
     while len(facts) < n:
         kind = i % 3

@@ -102,7 +102,7 @@ BAD_FILES = [
     ("broken-yaml", "imatinib:\n  status: taking\n  dose_mg: [400\nlabs: {}\n", "state.yaml",
      [":4: not valid YAML: did not find expected ',' or ']'"]),
     ("broken-json", '{"imatinib": {"status": "taking",\n "dose_mg": 400,}}\n', "state.json",
-     [":2: not valid JSON: Expecting property name enclosed in double quotes"]),
+     [":2: not valid JSON: "]),  # the reason after it is the json module's, worded per version
     ("json-unknown-key", '{"imatinib": {"status": "taking", "dose_mg": 400}, "grdae": 1}\n', "state.json",
      ["grdae: unknown key 'grdae'", "expected one of: patient"]),
     ("several-problems", BASE + "adverse_events:\n  - {term: diarrhea, grade: x, trend: up}\n", "state.yaml",

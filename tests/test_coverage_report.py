@@ -12,7 +12,7 @@ from advisor.cli import app
 from advisor.errors import InputError
 from advisor.scenarios import load_scenario, run_batch
 
-from conftest import SHARED
+from conftest import EXAMPLES
 
 NEUTROPENIA = """
 case: {id: cov-neutropenia, title: coverage test}
@@ -123,4 +123,4 @@ def test_cli_coverage_json(scenario_dir, rulebook):
 
 def test_spec_example_scenario_still_loads(rulebook):
     """The format addition is backward compatible: the spec example has no fired / not_fired and loads."""
-    assert len(load_scenario(SHARED / "spec" / "example-scenario.yaml", rulebook).steps) == 2
+    assert len(load_scenario(EXAMPLES / "example-scenario.yaml", rulebook).steps) == 2

@@ -14,9 +14,9 @@ from advisor.evaluate import evaluate
 from advisor.explain import explain, explain_file
 from advisor.scenarios import load_scenario
 
-from conftest import ROOT, SHARED, state_of
+from conftest import EXAMPLES, ROOT, state_of
 
-EXAMPLE = SHARED / "spec" / "example-state.yaml"
+EXAMPLE = EXAMPLES / "neutropenia-grade2.yaml"
 HEPATITIS = """
 patient: {age: 58, sex: male}
 indication: adjuvant
@@ -35,7 +35,7 @@ adverse_events:
 
 def scenario_states(rulebook) -> list[tuple[str, object]]:
     """Every step of every scenario file (the five cases when present) and the spec example."""
-    files = sorted((ROOT / "scenarios").glob("*.y*ml")) + [SHARED / "spec" / "example-scenario.yaml"]
+    files = sorted((ROOT / "scenarios").glob("*.y*ml")) + [EXAMPLES / "example-scenario.yaml"]
     out = []
     for f in files:
         for step in load_scenario(f, rulebook).steps:

@@ -1,4 +1,4 @@
-"""CTCAE v5 grading of lab values at every boundary (../shared/reference/clinical.md)."""
+"""CTCAE v5 grading of lab values at every boundary (NCI CTCAE v5.0, 2017)."""
 
 from __future__ import annotations
 

@@ -112,6 +112,8 @@ def adverse_event(draw, term: str) -> dict:
         ae["features"] = feats
     if draw(st.integers(0, 4)) == 0:
         ae["recurrence"] = True
+    if draw(st.integers(0, 3)) == 0:
+        ae["attribution"] = draw(st.sampled_from(vocab.ATTRIBUTIONS))
     return ae
 
 
@@ -128,6 +130,10 @@ def imatinib(draw) -> dict:
             im["schedule"] = "twice_daily"
     if status != "taking" and draw(st.booleans()):
         im["days_interrupted"] = draw(st.integers(0, 400))
+    if draw(st.integers(0, 3)) == 0:  # dose history (contract additions)
+        im["not_tolerated_mg"] = draw(st.lists(st.sampled_from(LADDER_DOSES), max_size=2, unique=True))
+        im["highest_tolerated_mg"] = draw(st.sampled_from(LADDER_DOSES))
+        im["escalation_tried"] = draw(st.booleans())
     return im
 
 
@@ -164,6 +170,16 @@ def patient_state(draw) -> dict:
         if status == "progressive_disease":
             resp["progression"] = draw(st.sampled_from(vocab.PROGRESSIONS))
         data["response"] = resp
+    if draw(st.integers(0, 3)) == 0:  # special populations and surgery (contract additions)
+        data.setdefault("patient", {}).update({
+            "creatinine_clearance_ml_min": draw(st.integers(5, 150)),
+            "hepatic_impairment": draw(st.sampled_from(vocab.HEPATIC_IMPAIRMENT)),
+            "pregnant": draw(st.booleans())})
+    if draw(st.integers(0, 4)) == 0:
+        planned = draw(st.booleans())
+        data["surgery"] = {"status": "planned", "days_until": draw(st.integers(0, 60))} if planned else {
+            "status": "done", "days_since": draw(st.integers(0, 400)), "rupture": draw(st.booleans()),
+            "resection": draw(st.sampled_from(vocab.RESECTIONS))}
     if draw(st.integers(0, 3)) == 0:
         term = draw(st.sampled_from(sorted(vocab.AE_TERMS)))
         data["history"] = [{"term": term, "grade": draw(st.integers(1, 4)), "dose_mg": draw(st.sampled_from(LADDER_DOSES)),
@@ -217,6 +233,11 @@ def check_invariants(state, advice, rulebook) -> None:
         assert step in ladder or (p["dose_mg"], "daily") in ladder, f"dose {step} is not on the ladder"
         assert per_day(p) <= 800 and p["dose_mg"] <= 800, f"dose {p} above 800 mg/d"
         assert per_day(p) >= 50, f"dose {p} below 100 mg every other day"
+    imatinib = next(f for f in advice.facts if f.type == "imatinib")
+    cap = imatinib.get("dose_cap_mg")
+    if cap is not None and d.action in ("escalate_dose", "rechallenge_imatinib"):
+        raised = [d.params] + list(d.params.get("titration") or [])
+        assert all(p["dose_mg"] <= cap for p in raised if "dose_mg" in p), f"{d.action} {d.params} above the cap {cap} mg/d"
     severe = severe_unresolved(state, advice)
     if severe:
         assert d.action not in NO_GO_WHEN_SEVERE, f"{d.action} during unresolved {severe}"

@@ -47,9 +47,6 @@ def assert_same(state, rulebook) -> None:
 def _scenario_steps():
     rb = get_rulebook()
     files = sorted((ROOT / "scenarios").glob("*.y*ml")) + [ROOT / "examples" / "example-scenario.yaml"]
-    shared = ROOT.parent / "shared" / "spec" / "example-scenario.yaml"
-    if shared.is_file():
-        files.append(shared)
     steps = []
     for f in files:
         try:

@@ -47,7 +47,7 @@ def test_unknown_nested_key_in_list_item(tmp_path):
     """A typo inside an adverse event names the event's index and the accepted keys of an event."""
     err = load_error(tmp_path, BASE + "adverse_events:\n  - term: diarrhea\n    grade: 2\n    trnd: new\n")
     assert (err.location.line, err.location.path) == (7, "adverse_events[0].trnd")
-    assert err.message == "unknown key 'trnd' (did you mean 'trend', 'term'?); expected one of: term, grade, trend, features, recurrence"
+    assert err.message == "unknown key 'trnd' (did you mean 'trend', 'term'?); expected one of: term, grade, trend, features, recurrence, attribution"
 
 
 def test_unknown_key_in_a_lab(tmp_path):
@@ -221,13 +221,16 @@ def test_json_is_accepted(tmp_path):
     assert load_state(tmp_path / "s.json") == load_state(tmp_path / "s.yaml")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"imatinib": {"status": "taking", "dose_mg": 400},\n}', "not valid JSON: Expecting property name enclosed in double quotes"),
-    ('{"imatinib": {}, "imatinib": {}}', "duplicate key 'imatinib'"),
-])
-def test_bad_json(tmp_path, text, message):
-    """Broken JSON and duplicate JSON keys are input errors."""
-    assert load_error(tmp_path, text, "s.json").message == message
+def test_broken_json(tmp_path):
+    """Broken JSON names the file and a line and says it is not valid JSON, with the parser's reason
+    (worded differently by each Python version, so only its presence is checked)."""
+    err = load_error(tmp_path, '{"imatinib": {"status": "taking", "dose_mg": 400},\n}', "s.json")
+    assert err.location.file.endswith("s.json") and err.location.line in (1, 2)
+    assert err.message.startswith("not valid JSON: ") and len(err.message) > len("not valid JSON: ")
+
+
+def test_duplicate_json_key(tmp_path):
+    assert load_error(tmp_path, '{"imatinib": {}, "imatinib": {}}', "s.json").message == "duplicate key 'imatinib'"
 
 
 def test_line_marks_follow_nesting():

@@ -14,7 +14,7 @@ from advisor.explain import outline_lines, trace_outline
 from advisor.render.console import trace_tree
 from advisor.safety import FALLBACK_RULE, SAFETY_RULE
 
-from conftest import SHARED, state_of
+from conftest import state_of
 from test_explain import EXAMPLE, HEPATITIS, scenario_states
 
 
@@ -109,7 +109,7 @@ def test_asserted_facts_are_shown_under_the_rule_that_asserted_them(rulebook):
 @pytest.mark.parametrize("flag", ["--trace"])
 def test_cli_trace(flag):
     """`advisor evaluate --trace` prints the tree after the advice."""
-    result = CliRunner().invoke(app, ["evaluate", str(SHARED / "spec" / "example-state.yaml"), flag], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["evaluate", str(EXAMPLE), flag], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for section in ("input facts", "rules fired (in order)", "safety layer", "final recommendations", "heme-mild-continue"):
         assert section in result.stdout

@@ -74,6 +74,7 @@ def guarded(fn: Callable[[], int | None]) -> None:
 # Each module registers its commands on `app`; one module per command group.
 from . import commands  # noqa: E402,F401
 from . import batch, rules, ask, explain, schema  # noqa: E402,F401
+from . import serve  # noqa: E402,F401
 
 
 class _ClosedStdout:

@@ -89,17 +89,24 @@ def ask(
         from ..errors import InputError, Location
         from ..evaluate import get_rulebook
         from ..render.console import print_advice, trace_tree
-        from ..state import load_state
+        from ..readers import read_input
 
         rb = get_rulebook(rulebook)  # fail on a broken rulebook or --from file before asking anything
-        start = load_state(from_) if from_ else None
+        reading = read_input(from_) if from_ else None  # a state file or a FHIR Bundle
+        start = reading.state if reading else None
         if save is not None and not (save.parent if str(save.parent) else Path(".")).is_dir():
             raise InputError("the folder to save into does not exist", Location(str(save)))
         console = terminal()
         console.print(f"[italic]{DISCLAIMER}[/italic]")
         console.print(f"[dim]{escape(HELP)}[/dim]")
-        if start is not None:
+        if reading is not None:
             console.print(f"Starting from {escape(str(from_))}.", highlight=False)
+            from rich.text import Text
+
+            from ..textsafe import visible
+
+            for note in reading.warnings + reading.notes:  # what a FHIR Bundle could not map, before any question
+                console.print(Text(visible(note), style="yellow"))
         try:
             consult(TerminalIO(console), rb, start=start, save=save, show_trace=trace, default_name=str(from_) if from_ else None,
                     show_advice=lambda advice: (console.print(), print_advice(advice, console=console)),

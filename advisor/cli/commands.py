@@ -8,7 +8,7 @@ import typer
 
 from . import app, guarded
 
-RULEBOOK_OPT = typer.Option(None, "--rulebook", metavar="FILE", help="Rulebook YAML (default: rulebooks/imatinib-gist.yaml).")
+RULEBOOK_OPT = typer.Option(None, "--rulebook", metavar="FILE", help="Rulebook YAML (default: $ADVISOR_RULEBOOK, else the bundled imatinib-gist rulebook).")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""`advisor rules list|show|lint|coverage`: tools for rulebook authors."""
+"""`advisor rules list|show|lint|coverage|map`: tools for rulebook authors."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..catalog import rule_detail, rule_rows
 from .commands import RULEBOOK_OPT
 from .conventions import Typer
 
-rules_app = Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage.", no_args_is_help=True)
+rules_app = Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage, map.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
@@ -113,6 +113,35 @@ def lint_rules(
     guarded(body)
 
 
+@rules_app.command("map")
+def knowledge_map(
+    json_out: bool = typer.Option(False, "--json", help="Print the coverage rows and problems as JSON."),
+    rulebook: Path = RULEBOOK_OPT,
+) -> None:
+    """Clinical coverage: the knowledge map's items per source and how many a rule implements (exit 1 on a gap)."""
+
+    def body() -> int:
+        from ..errors import InputError
+        from ..evaluate import get_rulebook
+        from ..knowledge import check, coverage, coverage_table, load_map, map_path
+
+        rb = get_rulebook(rulebook)
+        path = map_path(rb.source)
+        if not path.is_file():
+            raise InputError(f"no knowledge map for this rulebook (expected {path})")
+        km = load_map(path)
+        rows, problems = coverage(km, rb), check(km, rb)
+        if json_out:
+            typer.echo(json.dumps({"coverage": rows, "problems": [p.__dict__ for p in problems]}, indent=2))
+        else:
+            typer.echo(coverage_table(rows))
+            for p in problems:
+                typer.echo(f"{p.file}:{p.line}: {p.message}", err=True)
+        return 1 if problems else 0
+
+    guarded(body)
+
+
 def _relative(p: Path) -> Path:
     import os
 
@@ -121,7 +150,7 @@ def _relative(p: Path) -> Path:
 
 
 _MARK = {"continue_imatinib": "C", "reduce_dose": "R", "escalate_dose": "E", "interrupt_imatinib": "I",
-         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S"}
+         "discontinue_imatinib": "D", "rechallenge_imatinib": "RC", "switch_to_sunitinib": "S", "switch_therapy": "SW"}
 
 
 @rules_app.command("coverage")

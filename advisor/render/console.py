@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .. import DISCLAIMER
+from .. import DISCLAIMER, vocab
 from ..advice import Advice, Recommendation
 from ..explain import Explanation, Node, trace_outline
 from ..textsafe import visible
@@ -60,7 +60,7 @@ def print_advice(advice: Advice, trace: bool = False, console: Console | None = 
             table.add_row(_t(d.term), _t(d.grade), _t(d.basis))
         console.print(table)
     dosing = advice.dosing
-    style = "red" if dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib") else "green"
+    style = "red" if dosing.action in vocab.STOPPING_ACTIONS else "green"
     console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left",
                         expand=not unwrapped(console)))
     others = [r for r in advice.recommendations if r is not dosing]

@@ -161,7 +161,7 @@ def render_html(d: ReportData) -> str:
     a = d.advice
     rb = a.rulebook
     dosing = a.dosing
-    hold = dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
+    hold = dosing.action in vocab.STOPPING_ACTIONS
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -1,0 +1,5 @@
+"""`python -m advisor`: the same command line as the installed `advisor` script."""
+
+from .cli import main
+
+main()

@@ -27,11 +27,18 @@ class AdvisorError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, location: Location | None = None, problems: list[str] | None = None):
+    def __init__(self, message: str, location: Location | None = None, problems: list[str] | None = None,
+                 problem_lines: tuple[int | None, ...] = ()):
         self.message = message
         self.location = location or Location()
         self.problems = problems or []
+        self.problem_lines = problem_lines  # the line of each problem, where known
         super().__init__(str(self))
+
+    @property
+    def line(self) -> int | None:
+        """The line to point at: the error's own, else the first line among its problems."""
+        return self.location.line or next((n for n in self.problem_lines if n), None)
 
     def __str__(self) -> str:
         where = str(self.location)

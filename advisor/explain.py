@@ -57,9 +57,11 @@ class CandidateCheck:
     tests: tuple[TestCheck, ...]
     met: bool  # every plain test met and (if any) one any_of alternative fully met
     chosen: bool = False  # the fact this explanation binds for the pattern
+    label: str = ""  # what the fact is, for a reader ("neutrophil_count_decreased grade 3, derived from anc ...")
 
     def to_json(self) -> dict[str, Any]:
-        return {"fact": self.fact_id, "met": self.met, "chosen": self.chosen, "tests": [t.to_json() for t in self.tests]}
+        return {"fact": self.fact_id, "label": self.label or self.fact_id, "met": self.met, "chosen": self.chosen,
+                "tests": [t.to_json() for t in self.tests]}
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,15 @@ class PatternCheck:
     met: bool
     candidates: tuple[CandidateCheck, ...]
     note: str = ""  # e.g. why there is no candidate at all
+    description: str = ""  # what the pattern looks for ("an adverse event (ae)")
 
     @property
     def chosen(self) -> CandidateCheck | None:
         return next((c for c in self.candidates if c.chosen), None)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"binding": self.binding, "fact_type": self.fact_type, "met": self.met,
-                               "candidates": [c.to_json() for c in self.candidates]}
+        out: dict[str, Any] = {"binding": self.binding, "fact_type": self.fact_type, "description": self.description,
+                               "met": self.met, "candidates": [c.to_json() for c in self.candidates]}
         if self.note:
             out["note"] = self.note
         return out
@@ -145,8 +148,10 @@ def _search(patterns: tuple[Pattern, ...], facts_by_type: dict[str, list[dict]],
 
 
 def explain_rule(rule: Rule, facts: list[dict[str, Any]], matched: dict[str, dict] | None, firings: int,
-                 rulebook: Rulebook) -> Explanation:
-    """Check `rule` against `facts` (each a dict with id and type). `matched`: the engine's first firing, if any."""
+                 rulebook: Rulebook, labels: dict[str, str] | None = None) -> Explanation:
+    """Check `rule` against `facts` (each a dict with id and type). `matched`: the engine's first firing, if any;
+    `labels`: what each fact is, by id (see `fact_labels`)."""
+    labels = labels or {}
     by_type: dict[str, list[dict]] = {}
     for f in facts:
         by_type.setdefault(str(f.get("type")), []).append(f)
@@ -165,20 +170,22 @@ def explain_rule(rule: Rule, facts: list[dict[str, Any]], matched: dict[str, dic
             chosen_id = next((c.fact_id for c in candidates if c.met and c.fact_id not in used), None)
             if chosen_id is not None and any(c.fact_id == chosen_id for c in candidates):
                 binding[p.binding] = next(f for f in by_type[p.fact_type] if str(f.get("id")) == chosen_id)
-        candidates = [CandidateCheck(c.fact_id, c.tests, c.met, chosen=c.fact_id == chosen_id) for c in candidates]
+        candidates = [CandidateCheck(c.fact_id, c.tests, c.met, c.fact_id == chosen_id, labels.get(c.fact_id, ""))
+                      for c in candidates]
         if chosen_id is not None and not any(c.chosen for c in candidates):  # matched by the engine, not in the list
             c = check_fact(p, binding[p.binding], bound)
-            candidates.append(CandidateCheck(c.fact_id, c.tests, c.met, chosen=True))
+            candidates.append(CandidateCheck(c.fact_id, c.tests, c.met, True, labels.get(c.fact_id, "")))
         met = any(c.chosen and c.met for c in candidates)
         note = ""
         if not candidates:
-            note = (f"no {p.fact_type} fact: no rule that fired asserted one" if p.fact_type in rulebook.derived_types
-                    else f"no {p.fact_type} fact in this state")
+            asserting = asserted_by(rulebook, p.fact_type)
+            note = (f"no {p.fact_type} fact: it is asserted only by {', '.join(asserting) or 'no rule'}, and none of them fired"
+                    if p.fact_type in rulebook.derived_types else f"no {p.fact_type} fact in this state")
         elif not met and any(check_fact(p, f, {}).met for f in by_type.get(p.fact_type, [])) and p.refs():
             note = "a fact meets these tests, but not together with the facts bound by the conditions above"
         elif not met:
             note = f"no {p.fact_type} fact meets every test"
-        checks.append(PatternCheck(p.binding, p.fact_type, met, tuple(candidates), note))
+        checks.append(PatternCheck(p.binding, p.fact_type, met, tuple(candidates), note, pattern_description(p, rulebook)))
         if p.binding in binding:
             bound[p.binding] = binding[p.binding]
     all_met = bool(checks) and all(c.met for c in checks)
@@ -206,7 +213,78 @@ def explain(state: PatientState, rulebook: Rulebook, rule_id: str, advice: Advic
     for firing in advice.firings:
         seen.extend(firing.asserted)
     mine = [f for f in advice.firings if f.rule_id == rule_id]
-    return explain_rule(rule, seen, mine[0].matched if mine else None, len(mine), rulebook)
+    return explain_rule(rule, seen, mine[0].matched if mine else None, len(mine), rulebook, fact_labels(advice))
+
+
+# --------------------------------------------------------------------------- naming facts
+# What each fact type is, for a reader of `advisor explain` (the type name follows in brackets).
+FACT_TYPE_NOUNS = {"patient": "the patient", "imatinib": "the imatinib course", "ae": "an adverse event",
+                   "lab": "a lab value", "labs": "the lab values", "findings": "the findings", "comeds": "the co-medications",
+                   "comed": "a co-medication", "response": "the tumour response", "history": "a past episode (history)"}
+
+
+def asserted_by(rulebook: Rulebook, fact_type: str) -> list[str]:
+    """The rules that assert facts of `fact_type` (a type the rulebook derives)."""
+    return [r.id for r in rulebook.rules if any(a.fact_type == fact_type for a in r.asserts)]
+
+
+def pattern_description(p: Pattern, rulebook: Rulebook) -> str:
+    """'an adverse event (ae)', or for a derived type 'a episode fact asserted by rule X (episode)'."""
+    if p.fact_type in FACT_TYPE_NOUNS:
+        what = f"{FACT_TYPE_NOUNS[p.fact_type]} ({p.fact_type})"
+    else:
+        rules = asserted_by(rulebook, p.fact_type)
+        article = "an" if p.fact_type[:1].lower() in "aeiou" else "a"
+        what = f"{article} {p.fact_type} fact, asserted by rule {' or '.join(rules) or '(none)'}"
+    return what if p.binding == p.fact_type else f"{what}, bound as {p.binding}"
+
+
+def _fields(fact: dict[str, Any], limit: int = 4) -> str:
+    shown = [(k, v) for k, v in fact.items() if k not in ("id", "type")][:limit]
+    return ", ".join(f"{k} {v if isinstance(v, str) else value_text(v)}" for k, v in shown)
+
+
+def fact_label(fact: dict[str, Any], bases: dict[str, str]) -> str:
+    """A fact named by what it is; `bases`: the lab values each derived CTCAE grade came from, by term."""
+    t, g = fact.get("type"), fact.get("grade")
+    if t == "ae":
+        term, source = fact.get("term"), fact.get("source")
+        if source == "history":
+            return f"{term}, a resolved episode from history (worst grade {fact.get('worst_grade')})"
+        head = f"{term} grade {g}"
+        if source == "lab":
+            return f"{head}, derived from {bases.get(str(term), 'the lab values')}"
+        if source == "stated_and_lab":
+            return f"{head} (stated grade {fact.get('stated_grade')}; lab {bases.get(str(term), '')})".replace("; lab )", ")")
+        trend = fact.get("trend")
+        return f"{head} (as stated{', ' + str(trend) if trend and trend != 'unknown' else ''})"
+    if t == "lab":
+        from .units import ANALYTES
+
+        analyte = str(fact.get("analyte"))
+        unit = ANALYTES[analyte].canonical if analyte in ANALYTES else ""
+        return f"{analyte} {fact.get('value')} {unit}".rstrip() + (f" (grade {g})" if g is not None else "")
+    if t == "comed":
+        return f"co-medication {fact.get('drug')} ({fact.get('class')})"
+    if t == "history":
+        parts = [f"grade {g}" if g is not None else "", f"at {fact['dose_mg']} mg" if fact.get("dose_mg") else "",
+                 str(fact.get("outcome") or "").replace("_", " ")]
+        return f"past {fact.get('term')} " + ", ".join(x for x in parts if x)
+    if t == "imatinib":
+        dose = f" {fact['dose_mg']} mg/d" if fact.get("dose_mg") else ""
+        return f"the imatinib course ({fact.get('status')}{dose})"
+    return FACT_TYPE_NOUNS.get(str(t), f"{t} fact {fact.get('id')}")
+
+
+def fact_labels(advice: Advice) -> dict[str, str]:
+    """What each fact the engine saw is, by fact id: facts built from the state by their content,
+    facts a rule asserted by that rule."""
+    bases = {d.term: d.basis for d in advice.derived}
+    labels = {f.id: fact_label({"id": f.id, "type": f.type, **f.data}, bases) for f in advice.facts}
+    for firing in advice.firings:
+        for a in firing.asserted:
+            labels[str(a.get("id"))] = f"{a.get('type')} asserted by rule {firing.rule_id} ({_fields(a)})"
+    return labels
 
 
 def explain_file(path: str | os.PathLike, rule_id: str, rulebook_path: str | os.PathLike | None = None) -> Explanation:

@@ -51,6 +51,7 @@ class Scenario:
     title: str
     evidence: str | None
     steps: tuple[Step, ...]
+    case_line: int | None = None  # where case.id is written
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,13 @@ class StepResult:
     deviation: str | None = None
     fired: tuple[str, ...] = ()
     line: int | None = None
+    dosing: str | None = None  # the dosing decision's action (one of `recommended`)
 
     def to_json(self) -> dict[str, Any]:
         out = {"file": self.file, "case": self.case, "step": self.step, "result": self.result,
                "problems": list(self.problems), "recommended": list(self.recommended)}
+        if self.dosing is not None:
+            out["dosing"] = self.dosing
         if self.dose_mg is not None:
             out["dose_mg"] = self.dose_mg
         if self.deviation:
@@ -151,7 +155,8 @@ def deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def _codes(value: Any, doc: Document, path: tuple, allowed, what: str) -> tuple[str, ...]:
+def _codes(value: Any, doc: Document, path: tuple, allowed, what: str, where: str) -> tuple[str, ...]:
+    """A list of codes from a closed list (`where` says where to read the list when it is long)."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -160,7 +165,7 @@ def _codes(value: Any, doc: Document, path: tuple, allowed, what: str) -> tuple[
         raise InputError(f"expected a list of {what}", doc.location(path))
     for i, code in enumerate(value):
         if code not in allowed:
-            raise InputError(f"unknown {what[:-1] if what.endswith('s') else what} '{code}'{vocab.suggest(code, allowed)}", doc.location(path + (i,)))
+            raise InputError(vocab.not_accepted(what[:-1] if what.endswith("s") else what, code, allowed, where), doc.location(path + (i,)))
     return tuple(value)
 
 
@@ -177,13 +182,15 @@ def _expect(raw: Any, doc: Document, path: tuple, rulebook: Rulebook) -> Expect:
     if dose is not None and (not isinstance(dose, int) or isinstance(dose, bool) or not 0 < dose <= 1600):
         raise InputError(f"dose_mg must be a dose in mg per day, got {dose!r}", doc.location(path + ("dose_mg",)))
     rule_ids = [r.id for r in rulebook.rules]
+    actions_at, rules_at = "`advisor schema scenario` (the enum of expect.actions)", "`advisor rules list`"
+    evidence_at = f"the evidence section of the rulebook ({rulebook.source})"
     return Expect(
-        actions=_codes(raw.get("actions"), doc, path + ("actions",), codes, "action codes"),
-        not_=_codes(raw.get("not"), doc, path + ("not",), codes, "action codes"),
+        actions=_codes(raw.get("actions"), doc, path + ("actions",), codes, "action codes", actions_at),
+        not_=_codes(raw.get("not"), doc, path + ("not",), codes, "action codes", actions_at),
         dose_mg=dose,
-        cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids"),
-        fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids"),
-        not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids"),
+        cites=_codes(raw.get("cites"), doc, path + ("cites",), list(rulebook.evidence), "evidence ids", evidence_at),
+        fired=_codes(raw.get("fired"), doc, path + ("fired",), rule_ids, "rule ids", rules_at),
+        not_fired=_codes(raw.get("not_fired"), doc, path + ("not_fired",), rule_ids, "rule ids", rules_at),
         params=_params(raw.get("params"), doc, path + ("params",)),
     )
 
@@ -219,7 +226,8 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
     if evidence is not None and not isinstance(evidence, str):
         raise InputError(f"case.evidence must be one evidence id (text), got {type(evidence).__name__} {evidence!r}", doc.location(("case", "evidence")))
     if evidence is not None and evidence not in rulebook.evidence:
-        raise InputError(f"unknown evidence id '{evidence}'{vocab.suggest(evidence, rulebook.evidence)}", doc.location(("case", "evidence")))
+        raise InputError(vocab.not_accepted("evidence id", evidence, rulebook.evidence, f"the evidence section of the rulebook ({rulebook.source})"),
+                         doc.location(("case", "evidence")))
     steps_raw = data.get("steps")
     if not isinstance(steps_raw, list) or not steps_raw:
         raise InputError("'steps' must be a non-empty list", doc.location(("steps",)))
@@ -255,7 +263,7 @@ def load_scenario(path: str | os.PathLike, rulebook: Rulebook) -> Scenario:
             raise InputError("deviation must say, in words, why the team departed from the rule", doc.location(path + ("deviation",)))
         steps.append(Step(sid, day, raw.get("summary"), state, _expect(raw.get("expect"), doc, path + ("expect",), rulebook),
                           deviation, doc.line_of(path)))
-    return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps))
+    return Scenario(doc.source, case["id"], str(case.get("title", case["id"])), evidence, tuple(steps), doc.line_of(("case", "id")))
 
 
 def _bundle_scenario(doc: Document) -> Scenario:
@@ -278,8 +286,10 @@ def check_step(step: Step, advice) -> tuple[str, ...]:
         dosing_params.setdefault("drug", "sunitinib")
     problems = [f"expected {a}, not recommended" for a in ex.actions if a not in actions]
     problems += [f"{a} recommended but forbidden" for a in ex.not_ if a in actions]
-    if ex.dose_mg is not None and advice.dosing.params.get("dose_mg") != ex.dose_mg:
-        problems.append(f"dose {advice.dosing.params.get('dose_mg')} mg, expected {ex.dose_mg} mg ({advice.dosing.action})")
+    dose = advice.dosing.params.get("dose_mg")
+    if ex.dose_mg is not None and dose != ex.dose_mg:
+        given = f"dose {dose} mg" if dose is not None else "no dose"
+        problems.append(f"{given}, expected {ex.dose_mg} mg ({advice.dosing.action})")
     problems += [f"evidence {e} not cited" for e in ex.cites if e not in cited]
     problems += [f"rule {r} did not fire" for r in ex.fired if r not in fired]
     problems += [f"rule {r} fired but should not" for r in ex.not_fired if r in fired]
@@ -330,16 +340,20 @@ def run_scenario(scenario: Scenario, rulebook: Rulebook) -> list[StepResult]:
         problems = check_step(step, advice)
         result = "fail" if problems else ("deviation" if step.deviation else "pass")
         out.append(StepResult(scenario.path, scenario.case_id, step.id, result, problems, tuple(advice.actions()),
-                              advice.dosing.params.get("dose_mg"), step.deviation, tuple(dict.fromkeys(advice.fired_rules())), step.line))
+                              advice.dosing.params.get("dose_mg"), step.deviation, tuple(dict.fromkeys(advice.fired_rules())), step.line,
+                              advice.dosing.action))
     return out
 
 
-def _load_and_run(f: Path, rulebook: Rulebook) -> tuple[str | None, list[StepResult], LoadError | None]:
+Outcome = tuple[tuple[str, int | None] | None, list[StepResult], LoadError | None]  # (case id, its line), steps, error
+
+
+def _load_and_run(f: Path, rulebook: Rulebook) -> Outcome:
     try:
         scenario = load_scenario(f, rulebook)
-        return scenario.case_id, run_scenario(scenario, rulebook), None
+        return (scenario.case_id, scenario.case_line), run_scenario(scenario, rulebook), None
     except AdvisorError as exc:
-        return None, [], LoadError(str(f), exc.location.line, str(exc))
+        return None, [], LoadError(str(f), exc.line, str(exc))
     except Exception as exc:  # a bug must not stop the other files of a long batch
         return None, [], LoadError(str(f), None, f"{f}: internal error (a bug in the advisor, not in this file): "
                                    f"{type(exc).__name__}: {exc}", internal=True)
@@ -349,14 +363,24 @@ _WORKER_RULEBOOK: list[Rulebook] = []
 
 
 def _worker_init(rulebook: Rulebook) -> None:
+    import signal
+
     from . import engine
+
+    # Ctrl-C reaches the whole process group; the parent alone answers it (one line, exit 130)
+    # and stops the workers, which would otherwise each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     engine._CACHE.clear()  # a forked child compiles its own durable-rules ruleset
     _WORKER_RULEBOOK[:] = [rulebook]
 
 
-def _worker_run(f: Path) -> tuple[str | None, list[StepResult], LoadError | None]:
+def _worker_run(f: Path) -> Outcome:
     return _load_and_run(f, _WORKER_RULEBOOK[0])
+
+
+def _worker_run_chunk(files: list[Path]) -> list[Outcome]:
+    return [_worker_run(f) for f in files]
 
 
 def max_workers() -> int:
@@ -364,7 +388,7 @@ def max_workers() -> int:
     return (os.cpu_count() or 1) * 4
 
 
-def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[tuple[str | None, list[StepResult], LoadError | None]]:
+def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[Outcome]:
     """Each file's outcome, in file order; with workers > 1 from a process pool.
 
     concurrent.futures notices a worker that died (killed by a signal, the OOM killer) and
@@ -379,14 +403,54 @@ def _outcomes(files: list[Path], rulebook: Rulebook, workers: int) -> Iterator[t
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     n = min(workers, len(files))
+    before, ours = set(mp.active_children()), set()
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=(rulebook,))
+    size = max(1, min(16, len(files) // (n * 8)))
     try:
-        yield from pool.map(_worker_run, files, chunksize=max(1, min(16, len(files) // (n * 8))))
+        # Not Executor.map: on Ctrl-C it cancels its futures from this thread while the pool's
+        # manager thread fails them for the stopped workers, and Python 3.11 then prints an
+        # InvalidStateError traceback. Here only the manager thread ever settles a future.
+        with _sigint_deferred():  # the workers start here (at the first submit) and inherit it
+            chunks = [pool.submit(_worker_run_chunk, files[i:i + size]) for i in range(0, len(files), size)]
+            ours = set(mp.active_children()) - before
+        for chunk in chunks:
+            yield from chunk.result()
     except BrokenProcessPool:
         raise WorkerError(f"a batch worker process died (killed by a signal or out of memory) while replaying "
                           f"{len(files)} files with --workers {workers}; nothing was reported; rerun with --workers 1") from None
+    except KeyboardInterrupt:
+        for p in ours:  # they ignore SIGINT and would finish their chunk before the advisor could exit
+            p.terminate()
+        for p in ours:
+            p.join(5)
+        # let the pool's manager thread settle before the interpreter exits: in Python 3.11 its
+        # exit hook can otherwise write to a pipe the thread is closing (an EBADF traceback)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """While worker processes start, a Ctrl-C is noted, not raised: a worker forked now holds
+    this handler (not Python's KeyboardInterrupt) until it ignores SIGINT itself, and the
+    parent raises KeyboardInterrupt once the workers are started. Outside the main thread,
+    signals cannot be handled: nothing to do."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None, workers: int = 1) -> BatchResult:
@@ -402,11 +466,13 @@ def run_batch(paths: list[str | os.PathLike], rulebook: Rulebook, progress=None,
     internal: list[LoadError] = []
     cases: dict[str, str] = {}
     with contextlib.closing(_outcomes(files, rulebook, workers)) as outcomes:  # closing stops the pool
-        for f, (case_id, steps, error) in zip(files, outcomes):
+        for f, (case, steps, error) in zip(files, outcomes):
+            case_id, line = case or (None, None)
             if error is not None:
                 (internal if error.internal else errors).append(error)
             elif case_id in cases:
-                errors.append(LoadError(str(f), None, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}", Location(str(f))))))
+                errors.append(LoadError(str(f), line, str(InputError(f"case id '{case_id}' is already used by {cases[case_id]}",
+                                                                     Location(str(f), line, "case.id")))))
             else:
                 cases[str(case_id)] = str(f)
                 results.extend(steps)

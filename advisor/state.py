@@ -58,7 +58,9 @@ def _allows_bool(ann: Any) -> bool:
 
 def _term(value: str) -> str:
     if value not in vocab.AE_TERMS:
-        raise ValueError(f"unknown adverse event term '{value}'{vocab.suggest_term(value)}; the terms are CTCAE v5 names in snake_case")
+        raise ValueError(vocab.not_accepted("adverse event term", value, vocab.AE_TERMS,
+                                            "`advisor schema state` (the enum of term; CTCAE v5 names in snake_case)",
+                                            vocab.suggest_term(value)))
     return value
 
 
@@ -325,7 +327,7 @@ def problems_error(problems: list[Problem], doc: Document, what: str = "") -> In
     if len(problems) == 1:
         return InputError(problems[0][1], problems[0][0])
     return InputError(f"{len(problems)} problems in {what or 'the file'}", Location(doc.source),
-                      [f"{where}: {message}" for where, message in problems])
+                      [f"{where}: {message}" for where, message in problems], tuple(where.line for where, _ in problems))
 
 
 def validation_to_error(exc: ValidationError, doc: Document, model: type[BaseModel], base: tuple = (), what: str = "") -> InputError:

@@ -235,8 +235,29 @@ DOSING_PRECEDENCE = {
 
 
 def suggest(word: str, choices) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=3, cutoff=0.5)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    """' (did you mean ...?)': near spellings, then values that contain the word ('steroid' ->
+    'systemic_corticosteroid')."""
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(word), choices, n=3, cutoff=0.5)
+    folded = str(word).strip().lower().replace(" ", "_").replace("-", "_")
+    containing = [c for c in choices if len(folded) >= 4 and folded in c.lower()] if folded not in choices else []
+    offer = list(dict.fromkeys(containing + close))[:3]
+    return f" (did you mean {', '.join(repr(c) for c in offer)}?)" if offer else ""
+
+
+# Up to this many accepted values are listed in an error message; longer lists are named by
+# where to read them, after the nearest matches.
+LISTED = 16
+
+
+def not_accepted(what: str, value: object, choices, where: str, hint: str = "") -> str:
+    """The message for a value outside a closed list: the nearest matches, then the list itself
+    or, when it is long, where to read it (`where`, e.g. "`advisor rules list`")."""
+    choices = [str(c) for c in choices]
+    head = f"unknown {what} '{value}'{hint or suggest(str(value), choices)}"
+    if len(choices) <= LISTED:
+        return f"{head}; expected one of: {', '.join(choices)}"
+    return f"{head}; all {len(choices)} are listed by {where}"
 
 
 # Words clinicians use for events the vocabulary names otherwise: the CTCAE term to offer.

@@ -240,21 +240,69 @@ def _parse_json(text: str, source: str) -> Document:
         raise InputError(TOO_DEEP, Location(source)) from None
     if _depth(data) > MAX_DEPTH:
         raise InputError(TOO_DEEP, Location(source))
-    _check_json_text(data, (), source)
-    return Document(data, source, {})
+    lines = json_lines(text)
+    _check_json_text(data, (), source, lines)
+    return Document(data, source, lines)
 
 
-def _check_json_text(data: Any, path: tuple, source: str) -> None:
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+def json_lines(text: str) -> dict[tuple, int]:
+    """The line of every key and list item of a JSON text that json.loads accepted, so that an
+    error in a JSON file names its line as one in a YAML file does (json keeps no positions)."""
+    from bisect import bisect_left
+    from json.decoder import scanstring
+
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    lines: dict[tuple, int] = {}
+
+    def skip(pos: int) -> int:
+        return _JSON_WS.match(text, pos).end()  # type: ignore[union-attr]
+
+    def value(pos: int, path: tuple) -> int:
+        pos = skip(pos)
+        lines.setdefault(path, bisect_left(newlines, pos) + 1)
+        c = text[pos]
+        if c in "{[":
+            close, i = ("}" if c == "{" else "]"), 0
+            pos = skip(pos + 1)
+            while text[pos] != close:
+                if c == "{":
+                    key, end = scanstring(text, pos + 1)
+                    lines[path + (key,)] = bisect_left(newlines, pos) + 1
+                    pos = value(skip(end) + 1, path + (key,))  # past the colon
+                else:
+                    pos = value(pos, path + (i,))
+                    i += 1
+                pos = skip(pos)
+                if text[pos] == ",":
+                    pos = skip(pos + 1)
+            return pos + 1
+        if c == '"':
+            return scanstring(text, pos + 1)[1]
+        return _JSON_SCALAR.match(text, pos).end()  # type: ignore[union-attr]
+
+    try:
+        value(0, ())
+    except (IndexError, ValueError, AttributeError, RecursionError):  # never in valid JSON; lines are a courtesy
+        return {}
+    return lines
+
+
+def _check_json_text(data: Any, path: tuple, source: str, lines: dict[tuple, int]) -> None:
     """JSON's \\ud800 escapes can spell lone surrogates, which no output can encode: refuse them here."""
+    where = Document(None, source, lines).location
     if isinstance(data, str):
-        _text(data, Location(source, None, path_to_str(path) or None))
+        _text(data, where(path))
     elif isinstance(data, dict):
         for k, v in data.items():
-            _text(k, Location(source, None, path_to_str(path) or None))
-            _check_json_text(v, path + (k,), source)
+            _text(k, Location(source, lines.get(path + (k,)), path_to_str(path) or None))  # the key's line, the parent's path
+            _check_json_text(v, path + (k,), source, lines)
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            _check_json_text(v, path + (i,), source)
+            _check_json_text(v, path + (i,), source, lines)
 
 
 def _depth(data: Any, level: int = 0) -> int:
@@ -300,11 +348,13 @@ def read_text(path: str | os.PathLike, what: str = "a YAML or JSON") -> str:
     if len(raw) > MAX_BYTES:
         raise InputError(f"the file is more than {MAX_BYTES} bytes; at most {MAX_BYTES} are read", Location(source))
     if b"\x00" in raw:
-        raise InputError(f"binary data (a NUL byte); expected {what} text file", Location(source))
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(f"binary data (a NUL byte); expected {what} text file", Location(source, line))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); expected {what} text file", Location(source)) from None
+        raise InputError(f"not UTF-8 text (byte {exc.start}); expected {what} text file",
+                         Location(source, raw.count(b"\n", 0, exc.start) + 1)) from None
 
 
 def read_document(path: str | os.PathLike) -> Document:

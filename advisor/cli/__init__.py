@@ -14,12 +14,13 @@ from typing import Any
 import typer
 
 from .. import __version__
+from .conventions import Typer
 
-app = typer.Typer(
+app = Typer(
     name="advisor",
     help="Decision support for imatinib toxicity in GIST. Advice is for a clinician to weigh, not an order.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
 STATE: dict[str, Any] = {"debug": False}

@@ -64,8 +64,8 @@ def _completer(choices: Sequence[str]):
 
 @app.command()
 def ask(
-    from_: Path = typer.Option(None, "--from", help="Start from this state file and ask only what to change."),
-    save: Path = typer.Option(None, "--save", help="Write the final state to this YAML file without asking."),
+    from_: Path = typer.Option(None, "--from", metavar="FILE", help="Start from this state file and ask only what to change."),
+    save: Path = typer.Option(None, "--save", metavar="FILE", help="Write the final state to this YAML file without asking."),
     trace: bool = typer.Option(False, "--trace", help="Show the trace without asking."),
     rulebook: Path = RULEBOOK_OPT,
 ) -> None:

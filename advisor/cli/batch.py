@@ -12,12 +12,12 @@ from .commands import RULEBOOK_OPT
 
 @app.command()
 def batch(
-    paths: list[Path] = typer.Argument(..., help="Scenario files or folders."),
+    paths: list[Path] = typer.Argument(..., metavar="FILE_OR_DIR", help="Scenario files or folders."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    junit: Path = typer.Option(None, "--junit", help="Also write JUnit XML to this file."),
+    junit: Path = typer.Option(None, "--junit", metavar="FILE", help="Also write JUnit XML to this file."),
     coverage: bool = typer.Option(False, "--coverage", help="Report how many steps fired each rule."),
     rulebook: Path = RULEBOOK_OPT,
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Replay files in N processes (same results, same order)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, metavar="N", help="Replay files in N processes (same results, same order)."),
 ) -> None:
     """Replay scenario files step by step; exit 0 all passed, 1 a step failed, 2 a file did not load."""
 

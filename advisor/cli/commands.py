@@ -8,7 +8,7 @@ import typer
 
 from . import app, guarded
 
-RULEBOOK_OPT = typer.Option(None, "--rulebook", help="Rulebook YAML (default: $ADVISOR_RULEBOOK, else the bundled imatinib-gist rulebook).")
+RULEBOOK_OPT = typer.Option(None, "--rulebook", metavar="FILE", help="Rulebook YAML (default: $ADVISOR_RULEBOOK, else the bundled imatinib-gist rulebook).")
 
 
 @app.command()
@@ -17,7 +17,7 @@ def evaluate(
     json_out: bool = typer.Option(False, "--json", help="Print the advice as JSON (actions.md shape)."),
     trace: bool = typer.Option(False, "--trace", help="Show the forward-chaining run as a tree."),
     rulebook: Path = RULEBOOK_OPT,
-    report: Path = typer.Option(None, "--report", help="Also write a self-contained report (.html or .md)."),
+    report: Path = typer.Option(None, "--report", metavar="FILE", help="Also write a self-contained report (.html or .md)."),
 ) -> None:
     """Evaluate one patient state and show the recommended actions with their evidence."""
 

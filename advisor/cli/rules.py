@@ -10,8 +10,9 @@ import typer
 
 from . import app, guarded
 from .commands import RULEBOOK_OPT
+from .conventions import Typer
 
-rules_app = typer.Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage, map.", no_args_is_help=True)
+rules_app = Typer(name="rules", help="Tools for rulebook authors: list, show, lint, coverage, map.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
@@ -57,7 +58,7 @@ def show_rule(
     """Show one rule as written, its compiled durable-rules form, and its evidence in full."""
 
     def body() -> int:
-        from ..render import terminal
+        from ..render import terminal, unwrapped
         from rich.syntax import Syntax
         from rich.text import Text
 
@@ -72,6 +73,8 @@ def show_rule(
             typer.echo(json.dumps(detail, indent=2, ensure_ascii=stdout_ascii_only()))
             return 0
         con = terminal()
+        if unwrapped(con):  # a file or pipe: a rule as long as a terminal is wide, not the whole line
+            con = terminal(width=100)
         con.rule(Text(visible(f"{detail['id']}  ({detail['source']})")))
         con.print(Syntax(visible(detail["written"]), "yaml", theme="ansi_dark", background_color="default", word_wrap=True))
         con.rule("compiled (durable-rules)")
@@ -87,10 +90,10 @@ def show_rule(
 
 @rules_app.command("lint")
 def lint_rules(
-    paths: list[Path] = typer.Argument(None, help="Rulebook files (default: the bundled rulebook)."),
+    paths: list[Path] = typer.Argument(None, metavar="FILE", help="Rulebook files (default: the bundled rulebook)."),
     json_out: bool = typer.Option(False, "--json", help="Print the problems as JSON."),
 ) -> None:
-    """Report every problem as file:line: [severity] message (check); exit 2 if a rulebook does not load, 1 on other errors."""
+    r"""Report every problem as file:line: \[severity] message (check); exit 2 if a rulebook does not load, 1 on other errors."""
 
     def body() -> int:
         from ..lint import lint
@@ -187,8 +190,6 @@ def _render_matrix(m, gaps_only: bool) -> None:
     from rich.table import Table
 
     con = terminal()
-    if not con.is_terminal:
-        con = terminal(width=200)  # a file or pipe: keep each row on one line
     if gaps_only:
         for c in m.cells:
             if c.applicable and c.gap:

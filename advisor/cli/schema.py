@@ -12,7 +12,7 @@ from . import app, guarded
 @app.command()
 def schema(
     kind: str = typer.Argument(..., help="Which file: state, scenario or rulebook."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write the schema to this file instead of printing it."),
+    output: Path = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the schema to this file instead of printing it."),
 ) -> None:
     """Print the JSON Schema of a state, scenario or rulebook file (for editor completion and validation)."""
 

@@ -11,7 +11,7 @@ from . import app, guarded
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for all)."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, help="Worker processes (each evaluates one patient at a time)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64, metavar="N", help="Worker processes (each evaluates one patient at a time)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level (debug, info, warning, error)."),
 ) -> None:
     """Serve imatinib advice over CDS Hooks 2.0 (discovery at /cds-services; docs at /docs)."""

@@ -9,16 +9,33 @@ from pathlib import Path
 from ..advice import Advice
 
 
+# Output to a file or pipe (a CI log) is not wrapped at 80 columns: a cut step or rule id is
+# lost to grep. Lines there are as long as their content; COLUMNS still sets a width.
+UNWRAPPED_WIDTH = 10_000
+
+
 def terminal(**options):
     """A rich Console for standard output whose broken pipe reaches the CLI as BrokenPipeError
-    (rich itself would exit 1): `advisor batch | head -1` then ends quietly like other tools."""
+    (rich itself would exit 1): `advisor batch | head -1` then ends quietly like other tools.
+    Not a terminal and no COLUMNS: as wide as the content (see `unwrapped`)."""
+    import os
+
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError
 
-    return _Console(**options)
+    console = _Console(**options)
+    if "width" not in options and not console.is_terminal and not os.environ.get("COLUMNS", "").strip().isdigit():
+        console.width = UNWRAPPED_WIDTH
+    return console
+
+
+def unwrapped(console) -> bool:
+    """Whether `console` writes lines as long as their content: a panel or rule should then fit
+    its content, not span the (virtual) width."""
+    return console.width >= UNWRAPPED_WIDTH
 
 
 def advice_json(advice: Advice, ascii_only: bool = False) -> str:

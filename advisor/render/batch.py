@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ..scenarios import BatchResult, LoadError
+from ..scenarios import BatchResult, LoadError, StepResult
 from ..textsafe import visible
 
 TABLE_ROWS = 200  # past this many steps the table lists only failures and deviations
@@ -53,6 +53,18 @@ def load_error_line(e: LoadError) -> str:
     return e.message if e.message.startswith(e.file) else f"{e.file}: {e.message}"
 
 
+def recommended_text(r: StepResult) -> str:
+    """What the advisor recommended at a step: the dosing decision with its dose first, then the rest."""
+    dose = f" {r.dose_mg} mg/d" if r.dose_mg is not None else ""
+    others = [a for a in r.recommended if a != r.dosing]
+    return f"recommended {r.dosing or '(no dosing decision)'}{dose}" + (f" (+ {', '.join(others)})" if others else "")
+
+
+def failure_text(r: StepResult) -> str:
+    """What differed at a failed step, and what was recommended instead."""
+    return "; ".join(r.problems) + f"; {recommended_text(r)}"
+
+
 def junit_xml(result: BatchResult) -> str:
     s = result.summary
     suites = ET.Element("testsuites", tests=str(s["steps"] + s["errors"]), failures=str(s["failed"]), errors=str(s["errors"]))
@@ -64,7 +76,7 @@ def junit_xml(result: BatchResult) -> str:
         for r in rows:
             case = ET.SubElement(suite, "testcase", classname=_xml(r.case), name=_xml(r.step), file=_xml(file))
             if r.result == "fail":
-                ET.SubElement(case, "failure", message=_xml("; ".join(r.problems))).text = _xml("\n".join(r.problems))
+                ET.SubElement(case, "failure", message=_xml(failure_text(r))).text = _xml("\n".join((*r.problems, recommended_text(r))))
             elif r.result == "deviation":
                 ET.SubElement(case, "system-out").text = _xml(f"documented deviation: {r.deviation}")
     for e in result.load_errors + result.internal_errors:
@@ -101,7 +113,7 @@ def emit_batch(result: BatchResult, json_out: bool = False, junit: Path | None =
     rows = result.results if len(result.results) <= TABLE_ROWS else [r for r in result.results if r.result != "pass"]
     for r in rows[:TABLE_ROWS]:
         # The table shows the deviation's first sentence; --json and --junit carry all of it.
-        detail = "; ".join(r.problems) if r.problems else (r.deviation or "").split("; ")[0].split(". ")[0]
+        detail = failure_text(r) if r.problems else (r.deviation or "").split("; ")[0].split(". ")[0]
         table.add_row(t(r.case), t(r.step), t(r.result, style[r.result]), t(detail))
     if rows:
         console.print(table)

@@ -15,7 +15,7 @@ from .. import DISCLAIMER, vocab
 from ..advice import Advice, Recommendation
 from ..explain import Explanation, Node, trace_outline
 from ..textsafe import visible
-from . import terminal
+from . import terminal, unwrapped
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -61,7 +61,8 @@ def print_advice(advice: Advice, trace: bool = False, console: Console | None = 
         console.print(table)
     dosing = advice.dosing
     style = "red" if dosing.action in vocab.STOPPING_ACTIONS else "green"
-    console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left"))
+    console.print(Panel(_rec_line(dosing, advice.evidence_titles), title="Dosing decision", border_style=style, title_align="left",
+                        expand=not unwrapped(console)))
     others = [r for r in advice.recommendations if r is not dosing]
     if others:
         console.print("[bold]Also recommended[/bold]")
@@ -116,12 +117,13 @@ def print_explanation(ex: Explanation, console: Console | None = None) -> None:
         console.print(_t(f"recommends: {', '.join(ex.recommends)}", "dim"))
     for i, p in enumerate(ex.patterns, 1):
         mark = Text("met", "green") if p.met else Text("not met", "red")
-        console.print(Text.assemble("\n", (f"condition {i}", "bold"), _t(f": {p.binding}, a fact of type {p.fact_type}: "), mark))
+        console.print(Text.assemble("\n", (f"condition {i}", "bold"), _t(f": {p.description or p.fact_type}: "), mark))
         if p.note:
             console.print(_t(f"  {p.note}", "yellow"))
         for c in p.candidates:
-            table = Table(title=_t(f"fact {c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}"),
-                          title_justify="left", show_edge=False, box=None, padding=(0, 2, 0, 2))
+            # the fact named on its own line: a table title would wrap at the table's width
+            console.print(_t(f"{c.label or 'fact ' + c.fact_id}{' (matched)' if c.chosen else ''}: {'meets every test' if c.met else 'fails a test'}", "italic"))
+            table = Table(show_edge=False, box=None, padding=(0, 2, 0, 2))
             for col in ("test", "value", "threshold", "result"):
                 table.add_column(col)
             for t in c.tests:

@@ -216,14 +216,18 @@ def render_html(d: ReportData) -> str:
 
 # --------------------------------------------------------------------------- Markdown
 # Inline Markdown from input shows as written: these marks could open emphasis, code, links
-# or images, tables, strikethrough, raw HTML or entities, so each is escaped; line breaks
-# become spaces (a new line could start a heading, a quote or a fence).
-_MD_INLINE = {c: "\\" + c for c in "\\`*_[]|~"} | {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-_MD_BLOCK_START = re.compile(r"^(?:#{1,6}|[+-]|\d{1,9}[.)])(?=\s|$)")  # a heading or list if it started a line
+# or images, tables or strikethrough, so each is backslash-escaped; so is a "<" that could
+# open raw HTML or an autolink and a "&" that could spell an entity. The file keeps the
+# characters themselves ("ANC < 1.0", never "ANC &lt; 1.0"). Line breaks become spaces (a
+# new line could start a heading or a fence).
+_MD_INLINE = {c: "\\" + c for c in "\\`*_[]|~"}
+_MD_TAG_OR_ENTITY = re.compile(r"<(?=[A-Za-z/!?])|&(?=[A-Za-z0-9#])")
+_MD_BLOCK_START = re.compile(r"^(?:#{1,6}|[+-]|\d{1,9}[.)])(?=\s|$)|^>")  # a heading, list or quote at a line start
 
 
 def _md(s: Any) -> str:
     text = "".join(_MD_INLINE.get(c, c) for c in one_line(s).strip())
+    text = _MD_TAG_OR_ENTITY.sub(lambda m: "\\" + m.group(), text)
     m = _MD_BLOCK_START.match(text)
     if m:  # "- # x" would be a heading inside the list item: escape the mark
         mark = m.group()

@@ -9,6 +9,7 @@ from conftest import ROOT, assert_advice
 
 BLIND = ROOT / "examples" / "blind"
 BLIND2 = ROOT / "examples" / "blind2"
+BLIND3 = ROOT / "examples" / "blind3"
 TAKING = {"status": "taking", "dose_mg": 400}
 
 
@@ -47,6 +48,46 @@ def test_severe_pneumonitis_is_admitted():
     assert_advice({"indication": "metastatic", "imatinib": {"status": "taking", "dose_mg": 400},
                    "adverse_events": [{"term": "pneumonitis", "grade": 3, "trend": "new"}]},
                   dosing="interrupt_imatinib", includes=("hospital_admission",))
+
+
+def test_the_third_blind_set_replays_with_no_failed_step():
+    """The 61 steps of the third round pass, or are deviations whose general-rule expectation holds."""
+    result = run_batch([BLIND3], get_rulebook())
+    failed = [f"{r.case} {r.step}: {r.problems}" for r in result.results if r.result == "fail"]
+    assert result.summary["steps"] >= 55 and not failed and result.summary["errors"] == 0, failed
+
+
+def test_a_first_cytopenia_written_in_history_restarts_at_the_same_dose():
+    """The held-for episode in history is not a recurrence (label: first episode resumes the previous
+    dose); a recurrence on rechallenge resumes one level lower."""
+    held = {"indication": "metastatic", "imatinib": {"status": "interrupted", "dose_mg": 400, "days_interrupted": 10},
+            "labs": {"anc": {"value": 1.9}, "platelets": {"value": 90}}}
+    first = [{"term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400, "outcome": "resolved"}]
+    again = [{"term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400, "outcome": "recurred_on_rechallenge"}]
+    assert_advice({**held, "history": first}, dosing="rechallenge_imatinib", dose_mg=400)
+    assert_advice({**held, "history": again}, dosing="rechallenge_imatinib", dose_mg=300)
+
+
+def test_moderate_weight_gain_continues_with_a_diuretic_and_severe_holds():
+    """Weight gain grade 2: continue, diuretic, look at the heart; grade 3: hold."""
+    state = {"indication": "metastatic", "imatinib": TAKING}
+    assert_advice({**state, "adverse_events": [{"term": "weight_gain", "grade": 2, "trend": "new"}]},
+                  dosing="continue_imatinib", includes=("diuretic", "cardiac_evaluation"))
+    assert_advice({**state, "adverse_events": [{"term": "weight_gain", "grade": 3, "trend": "worsening"}]},
+                  dosing="interrupt_imatinib", includes=("diuretic",))
+
+
+def test_after_the_adjuvant_course_imatinib_stays_off():
+    """Adjuvant imatinib already stopped, no evidence of disease: stay off and follow up."""
+    assert_advice({"indication": "adjuvant", "risk": "high", "imatinib": {"status": "discontinued", "dose_mg": 400},
+                   "response": {"status": "no_evidence_of_disease"}},
+                  dosing="discontinue_imatinib", includes=("tumor_assessment",))
+
+
+def test_a_severe_lab_event_without_a_label_rule_is_held_and_handed_to_the_clinician():
+    """Isolated grade 3 ALP (liver metastases): held by the grade >= 3 default, and the clinician decides."""
+    assert_advice({"indication": "metastatic", "imatinib": TAKING, "labs": {"alp": {"value": 900, "uln": 120}}},
+                  dosing="interrupt_imatinib", includes=("clinician_review",))
 
 
 def test_hys_law_needs_exposure_to_the_drug():

@@ -78,10 +78,13 @@ def test_hook_with_prefetch_answers_a_card_with_decision_suggestion_and_report(s
 
 def test_a_dose_change_is_suggested_as_a_new_dose_with_a_warning_indicator(server):
     base, _ = server
-    # on hold after a grade 3 neutropenia that has resolved, counts recovered: restart lower
+    # on hold after a grade 3 ALT rise that has resolved, liver tests normal: the label restarts lower
+    # (a first neutropenia would restart at the same dose: no dose change to suggest)
     pre = prefetch_of("p2", anc=2.0, platelets=150)
+    pre["labs"] = bundle(lab("751-8", 2.0, "10*9/L", pid="p2"), lab("777-3", 150, "10*9/L", pid="p2"),
+                         lab("1742-6", 30, "U/L", high=40, pid="p2"), lab("1975-2", 0.8, "mg/dL", high=1.2, pid="p2"), kind="searchset")
     pre["medications"] = bundle(imatinib_order(400, status="on-hold", pid="p2", rid="mr-p2"), kind="searchset")
-    pre["conditions"] = bundle(condition("Neutrophil count decreased", 3, status="resolved", pid="p2"), kind="searchset")
+    pre["conditions"] = bundle(condition("Alanine aminotransferase increased", 3, status="resolved", pid="p2"), kind="searchset")
     card = httpx.post(f"{base}{HOOK}", json=call("p2", pre)).json()["cards"][0]
     assert card["summary"] == expected_summary(pre) == "Imatinib: restart at 300 mg/d"
     assert card["indicator"] == "warning"

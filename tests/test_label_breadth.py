@@ -119,8 +119,10 @@ CASES = [
      "rechallenge_imatinib", {"dose_mg": 400}, ["disease-event-recovered-resume"], []),
     ("acute-kidney-injury", adv(imatinib=taking(), adverse_events=[{"term": "acute_kidney_injury", "grade": 3}]),
      "interrupt_imatinib", {}, ["aki-care", "nonheme-grade3-hold"], ["hospital_admission"]),
-    ("rapid-weight-gain-holds", adv(imatinib=taking(), adverse_events=[{"term": "weight_gain", "grade": 2, "trend": "new"}]),
+    ("rapid-weight-gain-holds", adv(imatinib=taking(), adverse_events=[{"term": "weight_gain", "grade": 3, "trend": "new"}]),
      "interrupt_imatinib", {}, ["fluid-weight-gain-rapid"], ["diuretic", "cardiac_evaluation"]),
+    ("moderate-weight-gain-continues", adv(imatinib=taking(), adverse_events=[{"term": "weight_gain", "grade": 2, "trend": "new"}]),
+     "continue_imatinib", {"dose_mg": 400}, ["fluid-weight-gain-moderate"], ["diuretic", "cardiac_evaluation"]),
     ("stable-weight-gain-diuretic", adv(imatinib=taking(), adverse_events=[{"term": "weight_gain", "grade": 1, "trend": "stable"}]),
      "continue_imatinib", {"dose_mg": 400}, ["fluid-weight-gain-mild"], ["diuretic"]),
     # ---- genotypes and settings (ESMO 2022, NCCN)

@@ -115,10 +115,15 @@ def test_counts_recovered_exactly_at_thresholds_resume():
 
 
 def test_counts_recovered_after_recurrence_resumes_one_level_lower():
-    """With a history of grade 3 neutropenia, recovered counts restart one level lower (400 -> 300)."""
+    """After a grade 3 neutropenia that recurred on rechallenge, recovered counts restart one level
+    lower (400 -> 300). A history entry alone is the held-for episode (docs/encoding.md): that first
+    episode resumes the previous dose, as the label says."""
+    assert_advice({"imatinib": held(), "labs": {"anc": {"value": 1.6}, "platelets": {"value": 80}},
+                   "history": [{"term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400, "outcome": "recurred_on_rechallenge"}]},
+                  dosing="rechallenge_imatinib", dose_mg=300, cites=("label-hematologic",))
     assert_advice({"imatinib": held(), "labs": {"anc": {"value": 1.6}, "platelets": {"value": 80}},
                    "history": [{"term": "neutrophil_count_decreased", "grade": 3, "dose_mg": 400, "outcome": "resolved"}]},
-                  dosing="rechallenge_imatinib", dose_mg=300, cites=("label-hematologic",))
+                  dosing="rechallenge_imatinib", dose_mg=400, cites=("label-hematologic",))
 
 
 @pytest.mark.parametrize("labs", [

@@ -24,10 +24,10 @@ def sniff(data: Any) -> str | None:
     return fits[0] if len(fits) == 1 else None
 
 
-def expect_kind(data: Any, expected: str, source: str, also: tuple[str, ...] = ()) -> None:
+def expect_kind(data: Any, expected: str, source: str) -> None:
     """Raise a one-line InputError when the document is plainly another kind than `expected`."""
     found = sniff(data)
-    if found is None or found == expected or found in also:
+    if found is None or found == expected:
         return
     what, keys, command = KINDS[found]
     present = " and ".join(f"'{k}'" for k in keys if k in data)

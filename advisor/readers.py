@@ -16,9 +16,8 @@ from typing import Any
 
 from .advice import Advice, TraceEvent
 from .errors import InputError, Location
-from .kinds import expect_kind
-from .state import PatientState, state_from_data
-from .yamlio import Document, expect_mapping, read_document
+from .state import PatientState, state_from_data, state_from_document
+from .yamlio import Document, read_document
 
 
 @dataclass(frozen=True)
@@ -73,9 +72,7 @@ def with_reading(advice: Advice, reading: Reading) -> Advice:
 
 # --------------------------------------------------------------------------- the two readers
 def _read_state(doc: Document) -> Reading:
-    data = expect_mapping(doc, "a patient state with at least 'imatinib'")
-    expect_kind(data, "state", doc.source)  # a scenario or rulebook given to evaluate is named as such
-    return Reading(state_from_data(data, doc), doc.source, "state")
+    return Reading(state_from_document(doc), doc.source, "state")
 
 
 def _is_fhir(data: Any) -> bool:

@@ -212,8 +212,9 @@ def _on_ladder(r: Recommendation, ctx: DoseContext, rulebook: Rulebook, note) ->
 
 def _within_caps(r: Recommendation, imatinib: Fact | None, ctx: DoseContext, note) -> Recommendation:
     """No escalation or restart above the patient's hard cap (dose_cap_mg: the label's renal cap
-    and the dose below one not tolerated); a step-up plan stops at it. Softer ceilings (earlier
-    grade >= 3 episodes) are the rules' to weigh: after some the label restarts at that dose."""
+    and the dose below one not tolerated); the winning step-up plan stops at it too
+    (_cap_titration). Softer ceilings (earlier grade >= 3 episodes) are the rules' to weigh:
+    after some the label restarts at that dose."""
     if imatinib is None or r.action not in ("escalate_dose", "rechallenge_imatinib"):
         return r
     cap_mg = imatinib.get("dose_cap_mg")
@@ -222,19 +223,12 @@ def _within_caps(r: Recommendation, imatinib: Fact | None, ctx: DoseContext, not
     cap = ladder_level(cap_mg, "daily", ctx.ladder)
     if cap is None:  # pragma: no cover - caps are ladder doses
         return r
-    params = dict(r.params)
     lvl = _level(r, ctx)
-    if lvl is not None and lvl > cap:
-        note("dose_cap", f"{r.rule}: {params['dose_mg']} mg/d is above this patient's cap of {cap_mg} mg/d "
-             "(renal function or earlier intolerance); capped", rule=r.rule)
-        params.update(ctx.dose(cap))
-    steps = params.get("titration")
-    if steps:
-        kept = [t for t in steps if (ladder_level(t["dose_mg"], t.get("schedule", "daily"), ctx.ladder) or 0) <= cap]
-        if len(kept) < len(steps):
-            note("titration_cap", f"the step-up plan of {r.rule} stops at {cap_mg} mg/d, this patient's cap", rule=r.rule)
-            params["titration"] = kept
-    return r if params == r.params else replace(r, params=params)
+    if lvl is None or lvl <= cap:
+        return r
+    note("dose_cap", f"{r.rule}: {r.params['dose_mg']} mg/d is above this patient's cap of {cap_mg} mg/d "
+         "(renal function or earlier intolerance); capped", rule=r.rule)
+    return replace(r, params={**r.params, **ctx.dose(cap)})
 
 
 def _fit_while_taking(r: Recommendation, lvl: int | None, cur: int | None, ctx: DoseContext, note) -> Recommendation:
@@ -275,9 +269,10 @@ def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], fac
                    note) -> Recommendation:
     """A winning step-up plan stops at every ceiling that applies.
 
-    Two ceilings: that of any other restart the plan set aside (after hepatotoxicity the
+    Three ceilings: that of any other restart the plan set aside (after hepatotoxicity the
     label resumes one level lower, and a skin plan winning on a lower start dose must not
-    climb past it), and the dose at which a reaction already recurred on rechallenge.
+    climb past it), the dose at which a reaction already recurred on rechallenge, and the
+    patient's hard cap (renal function, a dose not tolerated).
     """
     if chosen.action != "rechallenge_imatinib" or not chosen.params.get("titration"):
         return chosen
@@ -294,6 +289,10 @@ def _cap_titration(chosen: Recommendation, candidates: list[Recommendation], fac
     recurred_mg = imatinib.get("recurrence_ceiling_mg") if imatinib else None
     if recurred_mg is not None:
         limits.append((lambda t: t["dose_mg"] < recurred_mg, f"stops below {recurred_mg} mg/d, where a reaction recurred on rechallenge"))
+    cap_mg = imatinib.get("dose_cap_mg") if imatinib else None
+    hard = ladder_level(cap_mg, "daily", ctx.ladder) if isinstance(cap_mg, int) else None
+    if hard is not None:
+        limits.append((lambda t: level(t) <= hard, f"stops at {cap_mg} mg/d, this patient's cap"))
     steps = chosen.params["titration"]
     for keep, reason in limits:
         kept = [t for t in steps if keep(t)]

@@ -455,11 +455,15 @@ def state_from_data(data: Any, doc: Document, base: tuple = ()) -> PatientState:
     return state
 
 
-def load_state(path: str | os.PathLike) -> PatientState:
-    doc = read_document(path)
+def state_from_document(doc: Document) -> PatientState:
+    """A parsed state file as a validated state; a scenario, rulebook or FHIR resource is named as such."""
     data = expect_mapping(doc, "a patient state with at least 'imatinib'")
-    expect_kind(data, "state", doc.source, also=("fhir",))
+    expect_kind(data, "state", doc.source)
     return state_from_data(data, doc)
+
+
+def load_state(path: str | os.PathLike) -> PatientState:
+    return state_from_document(read_document(path))
 
 
 def state_to_data(state: PatientState) -> dict:

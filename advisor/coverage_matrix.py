@@ -103,6 +103,8 @@ def cell_state(term: str, grade: int, status: str) -> dict[str, Any]:
         "imatinib": {"status": status, "dose_mg": DOSE_MG},
         "adverse_events": [{"term": term, "grade": grade, "trend": "new"}],
     }
+    if term in vocab.OTHER_SPECIFY:  # CTCAE's "Other, specify" needs the event's name
+        data["adverse_events"][0]["specify"] = "an event the term list does not name"
     lab = LAB_FOR_GRADE.get(term)
     if lab and grade in lab[1]:
         data["labs"] = {lab[0]: dict(lab[1][grade])}

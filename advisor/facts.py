@@ -50,7 +50,7 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         # special populations (contract additions): renal function by the US label's CrCl bands
         "creatinine_clearance_ml_min": FieldSpec(NUMBER), "crcl_source": enum(("measured", "cockcroft_gault")),
         "renal_impairment": enum(RENAL_BANDS), "hepatic_impairment": enum(vocab.HEPATIC_IMPAIRMENT),
-        "pregnant": FieldSpec(BOOL), "breastfeeding": FieldSpec(BOOL),
+        "pregnant": FieldSpec(BOOL), "breastfeeding": FieldSpec(BOOL), "planning_pregnancy": FieldSpec(BOOL),
     },
     "imatinib": {
         "status": enum(vocab.STATUSES), "dose_mg": FieldSpec(NUMBER), "schedule": enum(vocab.SCHEDULES),
@@ -66,6 +66,7 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         # (or ending a grade >= 3 episode), and the highest tolerated dose once escalation was tried
         "highest_tolerated_mg": FieldSpec(NUMBER), "lowest_not_tolerated_mg": FieldSpec(NUMBER),
         "escalation_tried": FieldSpec(BOOL), "renal_cap_mg": FieldSpec(NUMBER), "hepatic_cap_mg": FieldSpec(NUMBER),
+        "progressed_on_imatinib": FieldSpec(BOOL),
         "escalation_ceiling_mg": FieldSpec(NUMBER), "room_to_escalate": FieldSpec(BOOL),
         "max_active_grade": FieldSpec(NUMBER),  # the highest grade of any event still running (0: none)
         # the hard cap no dose may pass: the label's renal and severe-hepatic caps and the dose
@@ -78,6 +79,7 @@ FACT_TYPES: dict[str, dict[str, FieldSpec]] = {
         "active": FieldSpec(BOOL), "recurrence": FieldSpec(BOOL), "features": FieldSpec("list", tuple(vocab.FEATURES)),
         "source": enum(("stated", "lab", "stated_and_lab", "history")),
         "attribution": enum(vocab.ATTRIBUTIONS),
+        "specify": FieldSpec(TEXT),  # the name of an "Other, specify" event, for the trace
     },
     "lab": {
         "analyte": enum(ANALYTES), "value": FieldSpec(NUMBER), "x_uln": FieldSpec(NUMBER), "grade": FieldSpec(NUMBER),
@@ -104,6 +106,8 @@ for _a in ANALYTES:
     FACT_TYPES["labs"][_a] = FieldSpec(NUMBER)
     FACT_TYPES["labs"][f"{_a}_x_uln"] = FieldSpec(NUMBER)
     FACT_TYPES["labs"][f"{_a}_grade"] = FieldSpec(NUMBER)
+    FACT_TYPES["labs"][f"{_a}_baseline"] = FieldSpec(NUMBER)  # the patient's own value before imatinib
+    FACT_TYPES["labs"][f"{_a}_vs_baseline"] = FieldSpec(NUMBER)  # value / baseline
 FACT_TYPES["labs"]["transaminase_x_uln"] = FieldSpec(NUMBER)  # the higher of ALT and AST
 FACT_TYPES["labs"]["transaminase_grade"] = FieldSpec(NUMBER)
 FACT_TYPES["labs"]["liver_tests_given"] = FieldSpec(BOOL)
@@ -112,6 +116,12 @@ for _c in vocab.COMED_CLASSES:
     FACT_TYPES["comeds"][f"on_{_c}"] = FieldSpec(BOOL)
     FACT_TYPES["comeds"][f"{_c}_dose_mg"] = FieldSpec(NUMBER)
     FACT_TYPES["comeds"][f"{_c}_days_on"] = FieldSpec(NUMBER)
+    FACT_TYPES["comeds"][f"stopped_{_c}_days_ago"] = FieldSpec(NUMBER)
+
+# an inducer taken as a herbal remedy is stopped, not dosed around (the label's "avoid");
+# one that must be given (an antiepileptic, rifampicin) is what the +50 % rule is for
+FACT_TYPES["comeds"]["on_herbal_cyp3a4_inducer"] = FieldSpec(BOOL)
+FACT_TYPES["comeds"]["on_needed_cyp3a4_inducer"] = FieldSpec(BOOL)
 
 SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response", "surgery")
 
@@ -247,6 +257,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             "worst_grade": max(grade, ae.grade, before.get("grade", 0)), "trend": trend, "active": active,
             "recurrence": ae.recurrence or before.get("recurrence", False),
             "features": sorted(set(ae.features) | before.get("features", set())), "source": source,
+            **({"specify": ae.specify} if ae.specify else {}),
         }))
     for j, g in enumerate(grading.grades):
         if g.term in described or g.grade < 1:
@@ -287,6 +298,10 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             summary[f"{lab.analyte}_x_uln"] = x
         if grade is not None:
             summary[f"{lab.analyte}_grade"] = grade
+        if lab.baseline is not None:
+            summary[f"{lab.analyte}_baseline"] = lab.baseline
+            if lab.baseline > 0:
+                summary[f"{lab.analyte}_vs_baseline"] = round(lab.value / lab.baseline, 4)
     trans = [summary[k] for k in ("alt_x_uln", "ast_x_uln") if k in summary]
     if trans:
         summary["transaminase_x_uln"] = max(trans)
@@ -301,12 +316,20 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
     comeds: dict[str, Any] = {}
     comeds.update(_comed_aliases(state))
     for k, cm in enumerate(state.co_medications):
+        if cm.stopped_days_ago is not None:
+            # no longer taken: only how long ago it stopped matters (induction wears off over about 2 weeks)
+            key = f"stopped_{cm.class_}_days_ago"
+            comeds[key] = min(cm.stopped_days_ago, comeds.get(key, cm.stopped_days_ago))
+            continue
         facts.append(Fact(f"comed-{k}", "comed", _clean({"drug": cm.drug, "class": cm.class_, "dose_mg": cm.dose_mg, "days_on": cm.days_on})))
         comeds[f"on_{cm.class_}"] = True
         if cm.dose_mg is not None:
             comeds[f"{cm.class_}_dose_mg"] = max(cm.dose_mg, comeds.get(f"{cm.class_}_dose_mg", 0))
         if cm.days_on is not None:
             comeds[f"{cm.class_}_days_on"] = max(cm.days_on, comeds.get(f"{cm.class_}_days_on", 0))
+    for cm in state.co_medications:
+        if cm.class_ in ("strong_cyp3a4_inducer", "cyp3a4_inducer") and cm.stopped_days_ago is None:
+            comeds["on_herbal_cyp3a4_inducer" if vocab.is_herbal(cm.drug) else "on_needed_cyp3a4_inducer"] = True
     facts.append(Fact("comeds", "comeds", comeds))
 
     r = state.response
@@ -366,6 +389,7 @@ def special_populations(state: PatientState, warnings: list[str]) -> dict[str, A
     return _clean({
         "creatinine_clearance_ml_min": crcl, "crcl_source": source, "renal_impairment": renal_band(crcl),
         "hepatic_impairment": p.hepatic_impairment, "pregnant": p.pregnant, "breastfeeding": p.breastfeeding,
+        "planning_pregnancy": p.planning_pregnancy,
     })
 
 
@@ -386,6 +410,8 @@ def _with_dose_history(fact: Fact, state: PatientState, ladder: tuple[tuple[int,
         data["highest_tolerated_mg"] = im.highest_tolerated_mg
     if im.escalation_tried is not None:
         data["escalation_tried"] = im.escalation_tried
+    if im.progressed_on_imatinib is not None:
+        data["progressed_on_imatinib"] = im.progressed_on_imatinib
     band = renal_band(estimate_crcl(state)[0])
     hard = [ladder[-1][0]]
     if band in RENAL_CAP_MG:
@@ -450,11 +476,18 @@ def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[s
 BLEEDING_TERMS = ("gastrointestinal_hemorrhage", "intra_abdominal_hemorrhage")
 
 
-def _comed_aliases(state: PatientState) -> dict[str, bool]:
+def _comed_aliases(state: PatientState) -> dict[str, Any]:
     """The older class names and the strong ones mean the same: set both flags."""
-    out: dict[str, bool] = {}
-    classes = {cm.class_ for cm in state.co_medications}
+    out: dict[str, Any] = {}
+    classes = {cm.class_ for cm in state.co_medications if cm.stopped_days_ago is None}
+    stopped: dict[str, int] = {}
+    for cm in state.co_medications:
+        if cm.stopped_days_ago is not None:
+            stopped[cm.class_] = min(cm.stopped_days_ago, stopped.get(cm.class_, cm.stopped_days_ago))
     for old, new in vocab.COMED_ALIASES.items():
         if old in classes or new in classes:
             out[f"on_{old}"] = out[f"on_{new}"] = True
+        days = [stopped[c] for c in (old, new) if c in stopped]
+        if days:
+            out[f"stopped_{old}_days_ago"] = out[f"stopped_{new}_days_ago"] = min(days)
     return out

@@ -435,6 +435,10 @@ class _Loader:
                 if not isinstance(value, list) or not value:
                     self.probs.add(path, f"{where} expects a non-empty list", rid)
                     continue
+                if op in ("in", "not_in") and fspec.kind == "list":
+                    # on a list field these would compare the whole list, not its items
+                    self.probs.add(path, f"{where}: {fname} is a list; use has or has_any", rid)
+                    continue
                 if op == "has_any" and fspec.kind != "list":
                     self.probs.add(path, f"{where}: has_any is for list fields; {fname} is a {fspec.kind}", rid)
                     continue

@@ -56,6 +56,12 @@ def _allows_bool(ann: Any) -> bool:
     return ann is bool or ann is Any or any(_allows_bool(a) for a in getattr(ann, "__args__", ()) or ())
 
 
+def _needs_name(term: str, specify: str | None) -> None:
+    # an "Other, specify" event without its name would reach the clinician as an anonymous area
+    if term in vocab.OTHER_SPECIFY and not specify:
+        raise ValueError(f"{term} is CTCAE's 'Other, specify': name the event in `specify` (e.g. specify: Sweet syndrome)")
+
+
 def _term(value: str) -> str:
     if value not in vocab.AE_TERMS:
         raise ValueError(vocab.not_accepted("adverse event term", value, vocab.AE_TERMS,
@@ -79,6 +85,7 @@ class Patient(_Strict):
     hepatic_impairment: HepaticImpairment | None = Field(None, description="liver impairment before imatinib (NCI ODWG class), not a drug reaction")
     pregnant: bool | None = Field(None, description="the patient is pregnant")
     breastfeeding: bool | None = Field(None, description="the patient is breastfeeding")
+    planning_pregnancy: bool | None = Field(None, description="the patient (or the patient's partner) wishes to conceive soon")
 
 
 class Surgery(_Strict):
@@ -110,6 +117,8 @@ class Imatinib(_Strict):
     highest_tolerated_mg: int | None = Field(None, description="the highest ladder dose imatinib was tolerated at")
     not_tolerated_mg: tuple[int, ...] = Field((), description="ladder doses at which imatinib was not tolerated")
     escalation_tried: bool | None = Field(None, description="the dose was escalated above 400 mg/d earlier")
+    progressed_on_imatinib: bool | None = Field(None, description="the tumour has grown on imatinib before (primary or "
+                                                "secondary resistance), in this or an earlier setting")
 
     _check_dose = field_validator("dose_mg", "highest_tolerated_mg")(_on_ladder)
 
@@ -140,6 +149,8 @@ class AdverseEvent(_Strict):
     features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="qualifiers of the event")  # type: ignore[valid-type]
     recurrence: bool = Field(False, description="true when the event came back after imatinib was restarted")
     attribution: Attribution = Field("unknown", description="imatinib (drug), the tumour itself (disease), another cause, or unknown")
+    specify: str | None = Field(None, min_length=1, max_length=120, description="the event's own name, for CTCAE's "
+                                "'Other, specify' terms (`*_disorder_other`, where it is required)")
 
     _check_term = field_validator("term")(_term)
 
@@ -149,6 +160,7 @@ class AdverseEvent(_Strict):
         lo = vocab.MIN_GRADE.get(self.term, 1)
         if not lo <= self.grade <= hi:
             raise ValueError(f"CTCAE v5 grades {self.term} from {lo} to {hi}; got {self.grade}")
+        _needs_name(self.term, self.specify)
         return self
 
 
@@ -172,6 +184,8 @@ class Comedication(_Strict):
     dose_mg: Finite | None = Field(None, ge=0, le=10_000, description="daily dose in mg")
     class_: ComedClass = Field("other", alias="class", description="the class the rules reason about")
     days_on: int | None = Field(None, ge=0, le=36500, description="days the patient has been on this drug (addition to the spec)")
+    stopped_days_ago: int | None = Field(None, ge=0, le=36500, description="the drug was stopped this many days ago (listed "
+                                         "because its effect on imatinib exposure may linger or a dose was set for it)")
 
     @model_validator(mode="after")
     def _plausible_dose(self) -> "Comedication":
@@ -201,8 +215,15 @@ class HistoryItem(_Strict):
     outcome: Outcome | None = Field(None, description="how the episode ended")
     # addition to the spec: the episode's qualifiers (an exfoliative rash stays exfoliative in history)
     features: tuple[Literal[tuple(vocab.FEATURES)], ...] = Field((), description="the episode's qualifiers")  # type: ignore[valid-type]
+    specify: str | None = Field(None, min_length=1, max_length=120, description="the event's own name, for CTCAE's "
+                                "'Other, specify' terms (`*_disorder_other`, where it is required)")
 
     _check_term = field_validator("term")(_term)
+
+    @model_validator(mode="after")
+    def _named(self) -> "HistoryItem":
+        _needs_name(self.term, self.specify)
+        return self
 
     _check_dose = field_validator("dose_mg")(_on_ladder)
 
@@ -268,7 +289,7 @@ def friendly_message(err: dict[str, Any], model_fields: dict[tuple, list[str]]) 
     loc = tuple(err["loc"])
     if kind == "extra_forbidden":
         known = model_fields.get(loc[:-1], [])
-        return f"unknown key '{loc[-1]}'{vocab.suggest(loc[-1], known)}" + (f"; expected one of: {', '.join(known)}" if known else "")
+        return f"unknown key '{loc[-1]}'{vocab.suggest_key(loc[-1], known)}" + (f"; expected one of: {', '.join(known)}" if known else "")
     if kind == "missing":
         return "is required but missing"
     if kind == "literal_error":

@@ -107,6 +107,54 @@ MAX_GRADE.update({"weight_gain": 3})
 MIN_GRADE.update({"tumor_lysis_syndrome": 3, "acute_kidney_injury": 3, "gastrointestinal_perforation": 2,
                   "intra_abdominal_hemorrhage": 2})
 
+# More CTCAE v5 terms reported with imatinib, and CTCAE's own "<organ class> - Other, specify"
+# terms (with `specify` naming the event): each joins an area, so the label's general
+# non-hematologic rules decide them like any other event of that area.
+AE_TERMS.update({
+    "pancreatitis": "gastrointestinal",
+    "mucositis_oral": "gastrointestinal",
+    "abdominal_pain": "gastrointestinal",
+    "constipation": "gastrointestinal",
+    "dyspepsia": "gastrointestinal",
+    "anorexia": "gastrointestinal",
+    "photosensitivity": "skin",
+    "palmar_plantar_erythrodysesthesia_syndrome": "skin",
+    "urticaria": "skin",
+    "rash_acneiform": "skin",
+    "alopecia": "skin",
+    "skin_hypopigmentation": "skin",
+    "skin_hyperpigmentation": "skin",
+    "lymphedema": "fluid",
+    "dyspnea": "pulmonary",
+    "epistaxis": "pulmonary",
+    "electrocardiogram_qt_corrected_interval_prolonged": "cardiac",
+    "hypoglycemia": "general",
+    "hyperglycemia": "general",
+    "headache": "general",
+    "dysgeusia": "general",
+    "weight_loss": "general",
+    "gynecomastia": "general",
+    "hematoma": "general",
+    "intracranial_hemorrhage": "general",
+    "skin_disorder_other": "skin",
+    "gastrointestinal_disorder_other": "gastrointestinal",
+    "musculoskeletal_disorder_other": "musculoskeletal",
+    "cardiac_disorder_other": "cardiac",
+    "renal_disorder_other": "renal",
+    "respiratory_disorder_other": "pulmonary",
+    "eye_disorder_other": "general",
+    "nervous_system_disorder_other": "general",
+    "metabolism_disorder_other": "general",
+    "general_disorder_other": "general",
+})
+# CTCAE v5 "Other, specify" terms: the event's own name goes in `specify` (required for these).
+OTHER_SPECIFY = tuple(t for t in AE_TERMS if t.endswith("_disorder_other"))
+MAX_GRADE.update({"abdominal_pain": 3, "dyspepsia": 3, "palmar_plantar_erythrodysesthesia_syndrome": 3, "urticaria": 3,
+                  "alopecia": 2, "skin_hypopigmentation": 2, "skin_hyperpigmentation": 2, "lymphedema": 3,
+                  "electrocardiogram_qt_corrected_interval_prolonged": 4, "headache": 3, "dysgeusia": 2,
+                  "weight_loss": 3, "gynecomastia": 3})
+MIN_GRADE.update({"pancreatitis": 2})
+
 FEATURES: dict[str, str] = {
     "exfoliation": "skin peeling or scaling (exfoliative dermatitis)",
     "mucosal_involvement": "lesions of the mouth, eyes or genitals",
@@ -245,6 +293,29 @@ def suggest(word: str, choices) -> str:
     return f" (did you mean {', '.join(repr(c) for c in offer)}?)" if offer else ""
 
 
+# Herbal remedies that induce CYP3A4 (the label names St John's wort): matched in the drug's name.
+HERBAL_INDUCER_NAMES = ("st john", "st. john", "saint john", "hypericum", "johanniskraut", "millepertuis")
+
+
+def is_herbal(drug: str) -> bool:
+    text = drug.lower().replace("’", "'")
+    return any(name in text for name in HERBAL_INDUCER_NAMES)
+
+
+# Words people write for a key the contract names otherwise, offered before near spellings
+# ('severity' is closer in letters to 'specify' than to 'grade').
+KEY_HINTS = {"severity": "grade", "ctcae_grade": "grade", "cause": "attribution", "name": "specify",
+             "description": "specify", "status_trend": "trend"}
+
+
+def suggest_key(word: str, known) -> str:
+    known = [str(k) for k in known]
+    hint = KEY_HINTS.get(str(word).strip().lower())
+    if hint in known:
+        return f" (did you mean {hint!r}?)"
+    return suggest(word, known)
+
+
 # Up to this many accepted values are listed in an error message; longer lists are named by
 # where to read them, after the nearest matches.
 LISTED = 16
@@ -263,8 +334,8 @@ def not_accepted(what: str, value: object, choices, where: str, hint: str = "") 
 # Words clinicians use for events the vocabulary names otherwise: the CTCAE term to offer.
 TERM_HINTS = {
     "rash": "rash_maculopapular", "eruption": "rash_maculopapular", "exanthem": "rash_maculopapular",
-    "dermatitis": "rash_maculopapular", "lichen": "rash_maculopapular", "psoria": "rash_maculopapular",
-    "urticaria": "rash_maculopapular", "skin": "rash_maculopapular", "itch": "pruritus",
+    "dermatitis": "rash_maculopapular", "lichen": "rash_maculopapular", "psoria": "skin_disorder_other",
+    "urticaria": "urticaria", "skin": "rash_maculopapular", "itch": "pruritus",
     "hepatitis": "alt_increased", "transaminase": "alt_increased", "liver": "alt_increased",
     "jaundice": "blood_bilirubin_increased", "neutropeni": "neutrophil_count_decreased",
     "thrombocytopeni": "platelet_count_decreased", "leukopeni": "white_blood_cell_decreased",
@@ -272,6 +343,12 @@ TERM_HINTS = {
     "bleed": "gastrointestinal_hemorrhage", "haemorrhage": "gastrointestinal_hemorrhage", "cramp": "muscle_cramp",
     "sjs": "stevens_johnson_syndrome", "dress": "drug_reaction_eosinophilia", "interstitial": "pneumonitis",
     "kidney": "creatinine_increased", "renal": "creatinine_increased", "tired": "fatigue",
+    "subdural": "intracranial_hemorrhage", "cerebral": "intracranial_hemorrhage", "qt": "electrocardiogram_qt_corrected_interval_prolonged",
+    "hand_foot": "palmar_plantar_erythrodysesthesia_syndrome", "hand-foot": "palmar_plantar_erythrodysesthesia_syndrome",
+    "sweet": "skin_disorder_other", "pustul": "skin_disorder_other", "agep": "skin_disorder_other",
+    "rhabdo": "musculoskeletal_disorder_other", "nephritis": "renal_disorder_other", "hair": "alopecia",
+    "sun": "photosensitivity", "porphyri": "photosensitivity", "stomatitis": "mucositis_oral", "glucose": "hypoglycemia",
+    "breath": "dyspnea", "conjunctiv": "eye_disorder_other", "vision": "eye_disorder_other",
 }
 
 
@@ -442,6 +519,41 @@ MEANINGS: dict[str, dict[str, str]] = {
         "intra_abdominal_hemorrhage": "bleeding into the abdomen (often from the tumour itself)",
         "acute_kidney_injury": "an acute fall in kidney function",
         "weight_gain": "weight gain (rapid, unexpected gain suggests fluid retention)",
+        "pancreatitis": "inflammation of the pancreas (enzymes raised with imaging findings, or pain)",
+        "mucositis_oral": "inflammation and ulcers of the mouth lining",
+        "abdominal_pain": "pain in the abdomen",
+        "constipation": "infrequent or difficult bowel movements",
+        "dyspepsia": "indigestion, upper abdominal discomfort",
+        "anorexia": "loss of appetite",
+        "photosensitivity": "skin reaction to sunlight (sunburn-like, pseudoporphyria)",
+        "palmar_plantar_erythrodysesthesia_syndrome": "hand-foot skin reaction: redness, swelling, pain of palms and soles",
+        "urticaria": "hives (itchy raised wheals)",
+        "rash_acneiform": "acne-like pustular eruption",
+        "alopecia": "hair loss",
+        "skin_hypopigmentation": "loss of skin colour",
+        "skin_hyperpigmentation": "darkening of the skin",
+        "lymphedema": "swelling from lymph (limb or genital), not from fluid retention in general",
+        "dyspnea": "shortness of breath",
+        "epistaxis": "nosebleed",
+        "electrocardiogram_qt_corrected_interval_prolonged": "QTc prolonged on the ECG (grade 3: above 500 ms)",
+        "hypoglycemia": "blood glucose below normal",
+        "hyperglycemia": "blood glucose above normal",
+        "headache": "headache",
+        "dysgeusia": "altered taste",
+        "weight_loss": "weight loss",
+        "gynecomastia": "breast enlargement in a man",
+        "hematoma": "a collection of blood in tissue (bruise, haematoma) outside the skull",
+        "intracranial_hemorrhage": "bleeding inside the skull (subdural or intracerebral haematoma)",
+        "skin_disorder_other": "CTCAE 'Skin and subcutaneous tissue disorders - Other': name it in `specify` (Sweet syndrome, AGEP, psoriasiform eruption)",
+        "gastrointestinal_disorder_other": "CTCAE 'Gastrointestinal disorders - Other': name it in `specify`",
+        "musculoskeletal_disorder_other": "CTCAE 'Musculoskeletal and connective tissue disorders - Other' (rhabdomyolysis): name it in `specify`",
+        "cardiac_disorder_other": "CTCAE 'Cardiac disorders - Other': name it in `specify`",
+        "renal_disorder_other": "CTCAE 'Renal and urinary disorders - Other' (interstitial nephritis): name it in `specify`",
+        "respiratory_disorder_other": "CTCAE 'Respiratory, thoracic and mediastinal disorders - Other': name it in `specify`",
+        "eye_disorder_other": "CTCAE 'Eye disorders - Other' (conjunctival haemorrhage, macular oedema): name it in `specify`",
+        "nervous_system_disorder_other": "CTCAE 'Nervous system disorders - Other': name it in `specify`",
+        "metabolism_disorder_other": "CTCAE 'Metabolism and nutrition disorders - Other': name it in `specify`",
+        "general_disorder_other": "CTCAE 'General disorders - Other' or any other organ class: name it in `specify`",
     },
     "HEPATIC_IMPAIRMENT": {
         "none": "no liver impairment before imatinib",

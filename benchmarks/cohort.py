@@ -74,6 +74,8 @@ def state_data(i: int, r: random.Random) -> dict[str, Any]:
         if term in (a["term"] for a in aes):
             continue
         ae: dict[str, Any] = {"term": term, "grade": _grade(term, r)}
+        if term in vocab.OTHER_SPECIFY:
+            ae["specify"] = "an event the term list does not name"
         if r.random() < 0.8:
             ae["trend"] = r.choice(vocab.TRENDS)
         if r.random() < 0.3:
@@ -109,6 +111,8 @@ def state_data(i: int, r: random.Random) -> dict[str, Any]:
     if r.random() < 0.25:
         data["history"] = [{"term": r.choice(terms), "grade": r.randint(1, 3), "dose_mg": r.choice(DOSES),
                             "outcome": r.choice(vocab.OUTCOMES)}]
+        if data["history"][0]["term"] in vocab.OTHER_SPECIFY:
+            data["history"][0]["specify"] = "an event the term list does not name"
     return data
 
 

@@ -105,12 +105,13 @@ def test_hys_law_on_treatment_still_holds():
 
 
 def test_inr_on_warfarin_is_not_liver_failure_but_without_it_is():
-    """Grade 3 ALT with INR 2.4: on warfarin a hold and workup; without warfarin acute liver failure."""
+    """Grade 3 ALT with INR 2.4: on warfarin a hold and workup; without warfarin acute liver failure
+    (held while treated in hospital with a steroid; re-exposure is decided after recovery)."""
     base = {"indication": "metastatic", "imatinib": TAKING, "adverse_events": [{"term": "alt_increased", "grade": 3, "trend": "new"}],
             "labs": {"alt": {"value": 300, "uln": 40}, "inr": {"value": 2.4}}}
     assert_advice({**base, "co_medications": [{"drug": "warfarin", "dose_mg": 5, "class": "warfarin"}]},
                   dosing="interrupt_imatinib", excludes=("discontinue_imatinib", "hospital_admission"))
-    assert_advice(base, dosing="discontinue_imatinib", includes=("hospital_admission",))
+    assert_advice(base, dosing="interrupt_imatinib", includes=("hospital_admission", "systemic_corticosteroid"))
 
 
 def test_moderate_tumour_bleed_continues_and_drug_or_severe_bleed_holds():

@@ -61,7 +61,7 @@ TRIED: Counter = Counter()  # generated states evaluated, per property (printed 
 
 CAUTION = {  # actions.md: how cautious each dosing decision is (not the safety layer's precedence)
     "escalate_dose": 0, "continue_imatinib": 1, "reduce_dose": 2, "rechallenge_imatinib": 2,
-    "interrupt_imatinib": 3, "discontinue_imatinib": 4, "switch_to_sunitinib": 4,
+    "interrupt_imatinib": 3, "discontinue_imatinib": 4, "switch_to_sunitinib": 4, "switch_therapy": 4,
 }
 NO_GO_WHEN_SEVERE = ("continue_imatinib", "escalate_dose", "rechallenge_imatinib")
 
@@ -105,6 +105,8 @@ def lab(draw, key: str) -> dict:
 def adverse_event(draw, term: str) -> dict:
     lo, hi = vocab.MIN_GRADE.get(term, 1), vocab.MAX_GRADE.get(term, 5)
     ae: dict = {"term": term, "grade": draw(st.integers(lo, hi))}
+    if term in vocab.OTHER_SPECIFY:
+        ae["specify"] = "an event the term list does not name"
     if draw(st.booleans()):
         ae["trend"] = draw(st.sampled_from(vocab.TRENDS))
     feats = draw(st.lists(st.sampled_from(sorted(vocab.FEATURES)), max_size=3, unique=True))
@@ -184,6 +186,8 @@ def patient_state(draw) -> dict:
         term = draw(st.sampled_from(sorted(vocab.AE_TERMS)))
         data["history"] = [{"term": term, "grade": draw(st.integers(1, 4)), "dose_mg": draw(st.sampled_from(LADDER_DOSES)),
                             "outcome": draw(st.sampled_from(vocab.OUTCOMES))}]
+        if term in vocab.OTHER_SPECIFY:
+            data["history"][0]["specify"] = "an event the term list does not name"
     return data
 
 

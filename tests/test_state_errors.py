@@ -47,7 +47,7 @@ def test_unknown_nested_key_in_list_item(tmp_path):
     """A typo inside an adverse event names the event's index and the accepted keys of an event."""
     err = load_error(tmp_path, BASE + "adverse_events:\n  - term: diarrhea\n    grade: 2\n    trnd: new\n")
     assert (err.location.line, err.location.path) == (7, "adverse_events[0].trnd")
-    assert err.message == "unknown key 'trnd' (did you mean 'trend', 'term'?); expected one of: term, grade, trend, features, recurrence, attribution"
+    assert err.message == "unknown key 'trnd' (did you mean 'trend', 'term'?); expected one of: term, grade, trend, features, recurrence, attribution, specify"
 
 
 def test_unknown_key_in_a_lab(tmp_path):

@@ -160,7 +160,8 @@ def current_grade(term: str, stated: int, trend: str, lab: int, basis: str) -> t
     peak still counts toward the episode's worst; a "resolved" entry whose lab is above grade 1,
     the label's recovery threshold, is reopened (ALT 900 U/L is not resolved whatever the entry
     says). On a new, worsening, stable or untrended entry the stated grade is today's, and the
-    worse of the two decides. Every disagreement is said.
+    worse of the two decides, except for terms CTCAE grades by the value alone, where the value
+    decides both ways. Every disagreement is said.
     """
     if trend in ("resolved", "improving"):
         if trend == "resolved" and lab >= 2:
@@ -174,6 +175,10 @@ def current_grade(term: str, stated: int, trend: str, lab: int, basis: str) -> t
         return lab, trend, None
     if term == "febrile_neutropenia" and lab < stated:  # the clinician may judge it life-threatening
         return stated, trend, None
+    if lab < stated and term in vocab.VALUE_DEFINED_TERMS:
+        # CTCAE v5 grades these by the value alone: a higher stated grade is a charting slip
+        return lab, trend, (f"{term}: stated grade {stated}, but {basis} is CTCAE v5 grade {lab}; CTCAE grades "
+                            f"{term} by the value alone, so the value decides (grade {lab}); the stated grade is not used")
     worse = max(stated, lab)
     return worse, trend, (f"{term}: stated grade {stated}, but {basis} is CTCAE v5 grade {lab}; "
                           f"the worse (grade {worse}) decides, the stated one also counts toward the episode's worst")

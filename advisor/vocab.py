@@ -147,6 +147,13 @@ AE_TERMS.update({
     "metabolism_disorder_other": "general",
     "general_disorder_other": "general",
 })
+# Terms CTCAE v5 grades by the measured value alone (no symptom, intervention or clinical arm):
+# with the value given, a different stated grade cannot be right.
+VALUE_DEFINED_TERMS = frozenset({
+    "alt_increased", "ast_increased", "blood_bilirubin_increased", "alkaline_phosphatase_increased", "ggt_increased",
+    "neutrophil_count_decreased", "platelet_count_decreased", "white_blood_cell_decreased", "lymphocyte_count_decreased",
+    "cpk_increased", "creatinine_increased", "inr_increased",
+})
 # CTCAE v5 "Other, specify" terms: the event's own name goes in `specify` (required for these).
 OTHER_SPECIFY = tuple(t for t in AE_TERMS if t.endswith("_disorder_other"))
 MAX_GRADE.update({"abdominal_pain": 3, "dyspepsia": 3, "palmar_plantar_erythrodysesthesia_syndrome": 3, "urticaria": 3,

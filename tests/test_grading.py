@@ -243,15 +243,15 @@ def _ae_facts(state_data: dict, rulebook):
     return [f for f in facts if f.type == "ae"], warnings
 
 
-def test_stated_grade_above_the_lab_grade_decides_with_a_warning(rulebook):
-    """ALT 470 U/L stated as grade 4 is CTCAE v5 grade 3 (11.75 x ULN): the derived grade is
-    reported as 3, the worse (stated 4) decides today, and the disagreement is said."""
+def test_stated_grade_above_the_lab_grade_of_a_value_defined_term_gives_way_with_a_warning(rulebook):
+    """ALT 470 U/L stated as grade 4 is CTCAE v5 grade 3 (11.75 x ULN): CTCAE grades ALT by the
+    value alone, so grade 3 decides today, and the disagreement is said."""
     state = {"imatinib": TAKING, "labs": {"alt": {"value": 470, "uln": 40}},
              "adverse_events": [{"term": "alt_increased", "grade": 4, "trend": "new"}]}
     aes, warnings = _ae_facts(state, rulebook)
-    assert [(f.get("grade"), f.get("stated_grade"), f.get("source")) for f in aes] == [(4, 4, "stated_and_lab")]
+    assert [(f.get("grade"), f.get("stated_grade"), f.get("source")) for f in aes] == [(3, 4, "stated_and_lab")]
     assert grade_labs(state_of(state)).grade_of("alt_increased").grade == 3
-    assert len(warnings) == 1 and "stated grade 4" in warnings[0] and "grade 3" in warnings[0] and "the worse (grade 4) decides" in warnings[0]
+    assert len(warnings) == 1 and "stated grade 4" in warnings[0] and "the value decides (grade 3)" in warnings[0]
 
 
 def test_stated_grade_agreeing_with_lab_gives_no_warning(rulebook):

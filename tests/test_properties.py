@@ -205,13 +205,14 @@ def validated(data: dict):
 def severe_unresolved(state, advice) -> list[str]:
     """Unresolved grade >= 3 events, worked out from the state and the derived lab grades:
     today's lab counts whatever the entry says; a stated grade counts unless the entry calls
-    itself resolved, or improving where a lab gives today's grade (then it is the peak)."""
+    itself resolved, or improving where a lab gives today's grade (then it is the peak), or the
+    term is one CTCAE grades by the value alone and the value is given (then the value decides)."""
     derived = {d.term: d.grade for d in advice.derived}
     out, stated = [], set()
     for ae in state.adverse_events:
         stated.add(ae.term)
         lab = derived.get(ae.term)
-        peak_only = ae.trend == "resolved" or (ae.trend == "improving" and lab is not None)
+        peak_only = ae.trend == "resolved" or (lab is not None and (ae.trend == "improving" or ae.term in vocab.VALUE_DEFINED_TERMS))
         if (lab is not None and lab >= 3) or (not peak_only and ae.grade >= 3):
             out.append(f"{ae.term} stated {ae.grade} {ae.trend} / lab {lab}")
     out += [f"{t} {g} (lab)" for t, g in derived.items() if t not in stated and g >= 3]
@@ -308,8 +309,9 @@ def stated_and_lab(draw):
 @SETTINGS
 @given(case=stated_and_lab())
 def test_the_worse_of_stated_and_lab_grade_decides_and_disagreement_is_said(case):
-    """Safety invariant (issue 12): a grade >= 3 from the lab, or from a stated current grade,
-    never gets continue, escalate or restart; a stated grade the lab contradicts is a warning."""
+    """Safety invariant (issue 12): a grade >= 3 from the lab, or from a stated current grade of a
+    term with a clinical arm, never gets continue, escalate or restart; a stated grade the lab
+    contradicts is a warning."""
     data, term = case
     rulebook = bundled()
     state = tried(data, "stated vs lab")
@@ -321,7 +323,8 @@ def test_the_worse_of_stated_and_lab_grade_decides_and_disagreement_is_said(case
     quiet = lab == entry.grade or (trend == "resolved" and lab <= 1)
     if not quiet:
         assert any(w.startswith(f"{term}:") for w in advice.warnings), (entry, lab, advice.warnings)
-    if lab >= 3 or (entry.grade >= 3 and trend not in ("resolved", "improving")):
+    value_decides = term in vocab.VALUE_DEFINED_TERMS
+    if lab >= 3 or (entry.grade >= 3 and trend not in ("resolved", "improving") and not value_decides):
         assert advice.dosing.action not in NO_GO_WHEN_SEVERE, (entry, lab, advice.dosing)
 
 

@@ -44,13 +44,24 @@ def test_a_resolved_entry_with_a_grade_1_lab_stays_resolved():
     assert not [w for w in advice.warnings if "alt_increased" in w]
 
 
-def test_a_current_stated_grade_above_the_lab_decides():
-    """A new grade 3 ALT event with today's ALT at grade 1 is held on the stated grade, and said."""
+def test_a_value_defined_term_takes_the_values_grade_both_ways():
+    """ALT is graded by the value alone: a new entry charted grade 3 with ALT 4.75 x ULN (grade 2)
+    is grade 2 (below the label's 5 x ULN hold), and the disagreement is said."""
     advice = assert_advice({"imatinib": TAKING, "adverse_events": [{"term": "alt_increased", "grade": 3, "trend": "new"}],
-                            "labs": {"alt": {"value": 60, "unit": "U/L", "uln": 40}}},
-                           dosing="interrupt_imatinib")
-    assert _ae(advice, "alt_increased").get("grade") == 3
-    assert any("stated grade 3" in w and "grade 1" in w for w in advice.warnings), advice.warnings
+                            "labs": {"alt": {"value": 190, "unit": "U/L", "uln": 40}}},
+                           dosing="continue_imatinib")
+    assert _ae(advice, "alt_increased").get("grade") == 2
+    assert any("stated grade 3" in w and "the value decides" in w for w in advice.warnings), advice.warnings
+
+
+def test_a_current_stated_grade_above_the_lab_decides_where_ctcae_has_a_clinical_arm():
+    """Anemia grade 4 is "life-threatening consequences": a clinician's grade 4 over a grade 3
+    hemoglobin stands (the worse decides), and is said."""
+    advice = advise({"imatinib": TAKING, "adverse_events": [{"term": "anemia", "grade": 4, "trend": "new"}],
+                     "labs": {"hemoglobin": {"value": 7.5, "unit": "g/dL"}}})
+    assert _ae(advice, "anemia").get("grade") == 4
+    assert advice.dosing.action in ("interrupt_imatinib", "discontinue_imatinib", "switch_to_sunitinib")
+    assert any("stated grade 4" in w and "the worse (grade 4) decides" in w for w in advice.warnings), advice.warnings
 
 
 def test_an_improving_peak_with_a_recovered_lab_keeps_the_episode_and_says_so():

@@ -123,7 +123,11 @@ for _c in vocab.COMED_CLASSES:
 FACT_TYPES["comeds"]["on_herbal_cyp3a4_inducer"] = FieldSpec(BOOL)
 FACT_TYPES["comeds"]["on_needed_cyp3a4_inducer"] = FieldSpec(BOOL)
 
-SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response", "surgery")
+# earlier lines other than imatinib, one singleton so that rules can test what was not tried:
+# <drug>: the outcome of its latest line (a drug listed as a co-medication counts as ongoing)
+FACT_TYPES["lines"] = {d: enum(vocab.PRIOR_LINE_OUTCOMES) for d in vocab.PRIOR_LINE_DRUGS}
+
+SINGLETONS = ("patient", "imatinib", "labs", "findings", "comeds", "response", "surgery", "lines")
 
 
 @dataclass(frozen=True)
@@ -336,6 +340,15 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         if cm.class_ in ("strong_cyp3a4_inducer", "cyp3a4_inducer") and cm.stopped_days_ago is None:
             comeds["on_herbal_cyp3a4_inducer" if vocab.is_herbal(cm.drug) else "on_needed_cyp3a4_inducer"] = True
     facts.append(Fact("comeds", "comeds", comeds))
+
+    lines: dict[str, str] = {}
+    for cm in state.co_medications:  # a later-line TKI listed among the co-medications is that line, ongoing
+        name = cm.drug.strip().lower()
+        if name in vocab.PRIOR_LINE_DRUGS and cm.stopped_days_ago is None:
+            lines[name] = "ongoing"
+    for line in state.prior_lines:
+        lines[line.drug] = line.outcome
+    facts.append(Fact("lines", "lines", lines))
 
     r = state.response
     facts.append(Fact("response", "response", _clean({

@@ -228,6 +228,12 @@ class HistoryItem(_Strict):
     _check_dose = field_validator("dose_mg")(_on_ladder)
 
 
+class PriorLine(_Strict):
+    """A line of treatment other than imatinib that the patient has had (contract addition)."""
+    drug: Literal[vocab.PRIOR_LINE_DRUGS] = Field(description="the drug of that line")  # type: ignore[valid-type]
+    outcome: Literal[vocab.PRIOR_LINE_OUTCOMES] = Field(description="how that line ended, or that it goes on")  # type: ignore[valid-type]
+
+
 class PatientState(_Strict):
     patient: Patient = Field(Patient(), description="who the patient is")
     indication: Indication | None = Field(None, description="why imatinib is given")
@@ -243,6 +249,8 @@ class PatientState(_Strict):
     response: Response | None = Field(None, description="the tumour's status now")
     history: tuple[HistoryItem, ...] = Field((), description="earlier adverse-event episodes that shape what is safe now")
     surgery: Surgery | None = Field(None, description="the operation planned (pre-operative) or done")
+    prior_lines: tuple[PriorLine, ...] = Field((), description="lines of treatment other than imatinib the patient has had "
+                                               "(sunitinib, regorafenib, ...), with how each ended")
 
     @field_validator("labs")
     @classmethod

@@ -209,6 +209,9 @@ ATTRIBUTIONS = ("drug", "disease", "other", "unknown")
 SURGERY_STATUSES = ("planned", "done")
 RESECTIONS = ("r0", "r1", "r2")
 SWITCH_DRUGS = ("sunitinib", "regorafenib", "ripretinib", "avapritinib")  # switch_therapy may also name another drug
+# Earlier lines of treatment after (or instead of) imatinib, and how each ended (contract addition).
+PRIOR_LINE_DRUGS = ("sunitinib", "regorafenib", "ripretinib", "avapritinib", "other")
+PRIOR_LINE_OUTCOMES = ("progression", "intolerance", "ongoing")
 SEXES = ("male", "female", "other")
 RESPONSE_STATUSES = ("complete_response", "partial_response", "stable_disease", "progressive_disease", "no_evidence_of_disease", "not_assessed")
 PROGRESSIONS = ("none", "limited", "generalized")
@@ -573,6 +576,18 @@ MEANINGS: dict[str, dict[str, str]] = {
         "disease": "the event comes from the tumour itself (tumour bleeding, tumour lysis after a response)",
         "other": "another cause (another drug, an infection, ...)",
         "unknown": "not attributed (the default)",
+    },
+    "PRIOR_LINE_DRUGS": {
+        "sunitinib": "sunitinib (second line)",
+        "regorafenib": "regorafenib (third line)",
+        "ripretinib": "ripretinib (fourth line)",
+        "avapritinib": "avapritinib (PDGFRA exon 18 D842V)",
+        "other": "another drug or a clinical trial",
+    },
+    "PRIOR_LINE_OUTCOMES": {
+        "progression": "the tumour grew on it",
+        "intolerance": "stopped for side effects",
+        "ongoing": "still being given",
     },
     "SURGERY_STATUSES": {
         "planned": "an operation is planned (the pre-operative setting)",

@@ -123,9 +123,32 @@ def test_membership_tests_on_a_list_field_are_refused(tmp_path: Path):
         load_rulebook(path)
 
 
-@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6"])
+@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7"])
 def test_the_later_blind_sets_replay(folder):
     """Every step passes, or is a deviation whose general-rule expectation holds; none fails to load."""
     result = run_batch([ROOT / "examples" / folder], get_rulebook())
     failed = [f"{r.case} {r.step}: {r.problems}" for r in result.results if r.result == "fail"]
     assert result.summary["steps"] >= 130 and not failed and result.summary["errors"] == 0, failed
+
+
+def test_prior_lines_choose_the_next_line_and_never_offer_sunitinib_twice():
+    base = {"indication": "metastatic", "mutation": "kit_exon_11",
+            "imatinib": {"status": "discontinued", "dose_mg": 800, "escalation_tried": True, "progressed_on_imatinib": True},
+            "response": {"status": "progressive_disease", "progression": "generalized"}}
+    advice = assert_advice({**base, "prior_lines": [{"drug": "sunitinib", "outcome": "intolerance"}]}, dosing="switch_therapy")
+    assert advice.dosing.params["drug"] == "regorafenib"
+    advice = assert_advice({**base, "prior_lines": [{"drug": "sunitinib", "outcome": "progression"},
+                                                    {"drug": "regorafenib", "outcome": "progression"}]}, dosing="switch_therapy")
+    assert advice.dosing.params["drug"] == "ripretinib"
+    assert_advice({**base, "prior_lines": [{"drug": "sunitinib", "outcome": "progression"}, {"drug": "regorafenib", "outcome": "progression"},
+                                           {"drug": "ripretinib", "outcome": "progression"}]},
+                  dosing="rechallenge_imatinib", dose_mg=400, includes=("clinician_review",))
+    # progression on imatinib itself is not a recurrence off drug: no plain restart at 400
+    assert_advice(base, excludes=("rechallenge_imatinib",))
+
+
+def test_a_recurrence_off_drug_restarts_at_the_genotypes_dose():
+    relapse = {"indication": "metastatic", "imatinib": {"status": "discontinued", "dose_mg": 400},
+               "response": {"status": "progressive_disease", "progression": "generalized"}}
+    assert_advice({**relapse, "mutation": "kit_exon_11"}, dosing="rechallenge_imatinib", dose_mg=400)
+    assert_advice({**relapse, "mutation": "kit_exon_9"}, dosing="rechallenge_imatinib", dose_mg=800)

@@ -30,7 +30,7 @@ BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w:.-]+) -->\n)(?P<body>.*?)(<!-
 MODELS: dict[str, type[BaseModel]] = {
     "PatientState": state.PatientState, "Patient": state.Patient, "Imatinib": state.Imatinib,
     "AdverseEvent": state.AdverseEvent, "Lab": state.Lab, "Comedication": state.Comedication,
-    "Response": state.Response, "HistoryItem": state.HistoryItem, "Surgery": state.Surgery,
+    "Response": state.Response, "HistoryItem": state.HistoryItem, "Surgery": state.Surgery, "PriorLine": state.PriorLine,
     "ScenarioFile": schemas.ScenarioFile, "Case": schemas.Case, "Step": schemas.Step, "Expect": schemas.Expect,
 }
 # Vocabularies whose values are too many to list in a field's row: the row points at their table.

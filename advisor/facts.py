@@ -111,6 +111,9 @@ for _a in ANALYTES:
 FACT_TYPES["labs"]["transaminase_x_uln"] = FieldSpec(NUMBER)  # the higher of ALT and AST
 FACT_TYPES["labs"]["transaminase_grade"] = FieldSpec(NUMBER)
 FACT_TYPES["labs"]["liver_tests_given"] = FieldSpec(BOOL)
+# the label's liver hold / resume thresholds, read against an abnormal pre-treatment baseline
+FACT_TYPES["labs"]["liver_label_hold"] = FieldSpec(BOOL)
+FACT_TYPES["labs"]["liver_resume_met"] = FieldSpec(BOOL)
 FACT_TYPES["labs"]["bilirubin_direct_fraction"] = FieldSpec(NUMBER)  # direct / total bilirubin
 for _c in vocab.COMED_CLASSES:
     FACT_TYPES["comeds"][f"on_{_c}"] = FieldSpec(BOOL)
@@ -316,6 +319,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
         summary["transaminase_x_uln"] = max(trans)
         summary["transaminase_grade"] = max(summary.get(k, 0) for k in ("alt_grade", "ast_grade"))
     summary["liver_tests_given"] = bool(trans)
+    summary.update(_liver_thresholds(grading))
     if summary.get("bilirubin_total") and "bilirubin_direct" in summary:
         summary["bilirubin_direct_fraction"] = round(summary["bilirubin_direct"] / summary["bilirubin_total"], 4)
     facts.append(Fact("labs", "labs", summary))
@@ -492,6 +496,26 @@ def _attach_attribution(facts: list[Fact], state: PatientState, warnings: list[s
 
 
 BLEEDING_TERMS = ("gastrointestinal_hemorrhage", "intra_abdominal_hemorrhage")
+
+
+def _liver_thresholds(grading: Grading) -> dict[str, bool]:
+    """The label's liver hold (ALT/AST > 5 x ULN, bilirubin > 3 x ULN) and resume (< 2.5 x,
+    < 1.5 x ULN) thresholds. They are written in multiples of the ULN; for a patient whose value
+    was already above the ULN before imatinib (liver metastases, cirrhosis, hepatitis B) a value
+    that has not risen on treatment (below 1.5 x its baseline, CTCAE's first step) does not
+    trigger a hold, and getting back to the baseline counts as resumed."""
+    limits = {"alt": (5.0, 2.5), "ast": (5.0, 2.5), "bilirubin_total": (3.0, 1.5)}
+    hold, resume, given = False, True, False
+    for analyte, (hold_x, resume_x) in limits.items():
+        lab = grading.lab(analyte)
+        if lab is None or lab.x_uln is None:
+            continue
+        given = True
+        raised_before = lab.baseline is not None and lab.uln is not None and lab.baseline > lab.uln
+        risen = not raised_before or lab.value >= 1.5 * lab.baseline
+        hold = hold or (lab.x_uln > hold_x and risen)
+        resume = resume and (lab.x_uln < resume_x or (raised_before and lab.value <= lab.baseline))
+    return {"liver_label_hold": hold, "liver_resume_met": resume} if given else {}
 
 
 def _comed_aliases(state: PatientState) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def test_membership_tests_on_a_list_field_are_refused(tmp_path: Path):
         load_rulebook(path)
 
 
-@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7"])
+@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7", "blind8"])
 def test_the_later_blind_sets_replay(folder):
     """Every step passes, or is a deviation whose general-rule expectation holds; none fails to load."""
     result = run_batch([ROOT / "examples" / folder], get_rulebook())
@@ -152,3 +152,26 @@ def test_a_recurrence_off_drug_restarts_at_the_genotypes_dose():
                "response": {"status": "progressive_disease", "progression": "generalized"}}
     assert_advice({**relapse, "mutation": "kit_exon_11"}, dosing="rechallenge_imatinib", dose_mg=400)
     assert_advice({**relapse, "mutation": "kit_exon_9"}, dosing="rechallenge_imatinib", dose_mg=800)
+
+
+def test_liver_thresholds_against_an_abnormal_baseline():
+    """Cirrhosis with bilirubin stable at 3.4 x ULN (its baseline): no hold; the same patient whose
+    bilirubin doubled: hold. Held after grade 3 ALT with bilirubin back to its own baseline: restart."""
+    severe = {"indication": "metastatic", "patient": {"hepatic_impairment": "severe"}}
+    assert_advice({**severe, "imatinib": {"status": "taking", "dose_mg": 300},
+                   "labs": {"bilirubin_total": {"value": 4.1, "uln": 1.2, "baseline": 4.0}}}, excludes=("interrupt_imatinib",))
+    assert_advice({**severe, "imatinib": {"status": "taking", "dose_mg": 300},
+                   "labs": {"bilirubin_total": {"value": 8.0, "uln": 1.2, "baseline": 4.0}}}, dosing="interrupt_imatinib")
+    assert_advice({**severe, "imatinib": {"status": "interrupted", "dose_mg": 300, "days_interrupted": 21},
+                   "adverse_events": [{"term": "alt_increased", "grade": 3, "trend": "resolved"}],
+                   "labs": {"alt": {"value": 70, "uln": 40, "baseline": 35}, "bilirubin_total": {"value": 3.0, "uln": 1.1, "baseline": 4.2}}},
+                  dosing="rechallenge_imatinib", dose_mg=200)
+
+
+def test_a_mild_recurrence_in_adjuvant_therapy_is_not_a_reason_to_stop_for_good():
+    adjuvant = {"indication": "adjuvant", "risk": "high", "imatinib": {"status": "taking", "dose_mg": 300},
+                "history": [{"term": "pleural_effusion", "grade": 3, "dose_mg": 400, "outcome": "resolved"}]}
+    assert_advice({**adjuvant, "adverse_events": [{"term": "pleural_effusion", "grade": 1, "trend": "new", "recurrence": True}]},
+                  excludes=("discontinue_imatinib",))
+    assert_advice({**adjuvant, "adverse_events": [{"term": "pleural_effusion", "grade": 3, "trend": "new", "recurrence": True}]},
+                  dosing="discontinue_imatinib", includes=("cardiac_evaluation",))

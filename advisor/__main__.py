@@ -1,5 +1,5 @@
 """`python -m advisor`: the same command line as the installed `advisor` script."""
 
-from .cli import main
+from .start import main
 
 main()

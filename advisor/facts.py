@@ -259,6 +259,12 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             source = "stated_and_lab"
             if note:
                 warnings.append(note)
+        elif trend == "improving" and ae.grade >= 2 and state.imatinib.status == "interrupted":
+            # the entry's grade is the episode's worst (docs/encoding.md); without today's grade
+            # the event counts as still at it, so the restart waits: say so rather than assume
+            warnings.append(f"{ae.term}: grade {ae.grade}, improving, with no current grade: read as still at grade "
+                            f"{ae.grade}, so a restart waits for grade <= 1; write trend: resolved, or give today's "
+                            "grade with the episode's worst in history")
         if ae.term == "febrile_neutropenia" and lab is None:
             warnings.extend(_febrile_neutropenia_doubts(grading))
         # a grade 5 (fatal) event is recorded, not treated: only grades 1-4 are active

@@ -136,6 +136,8 @@ AE_TERMS.update({
     "gynecomastia": "general",
     "hematoma": "general",
     "intracranial_hemorrhage": "general",
+    "thromboembolic_event": "general",
+    "hearing_impaired": "general",
     "skin_disorder_other": "skin",
     "gastrointestinal_disorder_other": "gastrointestinal",
     "musculoskeletal_disorder_other": "musculoskeletal",
@@ -159,7 +161,7 @@ OTHER_SPECIFY = tuple(t for t in AE_TERMS if t.endswith("_disorder_other"))
 MAX_GRADE.update({"abdominal_pain": 3, "dyspepsia": 3, "palmar_plantar_erythrodysesthesia_syndrome": 3, "urticaria": 3,
                   "alopecia": 2, "skin_hypopigmentation": 2, "skin_hyperpigmentation": 2, "lymphedema": 3,
                   "electrocardiogram_qt_corrected_interval_prolonged": 4, "headache": 3, "dysgeusia": 2,
-                  "weight_loss": 3, "gynecomastia": 3})
+                  "weight_loss": 3, "gynecomastia": 3, "hearing_impaired": 4})
 MIN_GRADE.update({"pancreatitis": 2})
 
 FEATURES: dict[str, str] = {
@@ -353,7 +355,8 @@ TERM_HINTS = {
     "bleed": "gastrointestinal_hemorrhage", "haemorrhage": "gastrointestinal_hemorrhage", "cramp": "muscle_cramp",
     "sjs": "stevens_johnson_syndrome", "dress": "drug_reaction_eosinophilia", "interstitial": "pneumonitis",
     "kidney": "creatinine_increased", "renal": "creatinine_increased", "tired": "fatigue",
-    "subdural": "intracranial_hemorrhage", "cerebral": "intracranial_hemorrhage", "qt": "electrocardiogram_qt_corrected_interval_prolonged",
+    "subdural": "intracranial_hemorrhage", "thromb": "thromboembolic_event", "embol": "thromboembolic_event",
+    "hearing": "hearing_impaired", "tinnitus": "hearing_impaired", "cerebral": "intracranial_hemorrhage", "qt": "electrocardiogram_qt_corrected_interval_prolonged",
     "hand_foot": "palmar_plantar_erythrodysesthesia_syndrome", "hand-foot": "palmar_plantar_erythrodysesthesia_syndrome",
     "sweet": "skin_disorder_other", "pustul": "skin_disorder_other", "agep": "skin_disorder_other",
     "rhabdo": "musculoskeletal_disorder_other", "nephritis": "renal_disorder_other", "hair": "alopecia",
@@ -554,6 +557,8 @@ MEANINGS: dict[str, dict[str, str]] = {
         "gynecomastia": "breast enlargement in a man",
         "hematoma": "a collection of blood in tissue (bruise, haematoma) outside the skull",
         "intracranial_hemorrhage": "bleeding inside the skull (subdural or intracerebral haematoma)",
+        "thromboembolic_event": "a blood clot in a vein or artery (deep vein thrombosis, pulmonary embolism, cerebral sinus thrombosis)",
+        "hearing_impaired": "hearing loss",
         "skin_disorder_other": "CTCAE 'Skin and subcutaneous tissue disorders - Other': name it in `specify` (Sweet syndrome, AGEP, psoriasiform eruption)",
         "gastrointestinal_disorder_other": "CTCAE 'Gastrointestinal disorders - Other': name it in `specify`",
         "musculoskeletal_disorder_other": "CTCAE 'Musculoskeletal and connective tissue disorders - Other' (rhabdomyolysis): name it in `specify`",

@@ -123,7 +123,7 @@ def test_membership_tests_on_a_list_field_are_refused(tmp_path: Path):
         load_rulebook(path)
 
 
-@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7", "blind8", "blind9"])
+@pytest.mark.parametrize("folder", ["blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10"])
 def test_the_later_blind_sets_replay(folder):
     """Every step passes, or is a deviation whose general-rule expectation holds; none fails to load."""
     result = run_batch([ROOT / "examples" / folder], get_rulebook())
@@ -190,3 +190,22 @@ def test_pdgfra_d842v_gets_avapritinib_not_the_later_line_sequence():
                             "prior_lines": [{"drug": "sunitinib", "outcome": "progression"}],
                             "response": {"status": "progressive_disease", "progression": "generalized"}}, dosing="switch_therapy")
     assert advice.dosing.params["drug"] == "avapritinib"
+
+
+def test_an_improving_grade_with_no_current_grade_holds_and_says_why():
+    advice = assert_advice({"indication": "metastatic", "imatinib": {"status": "interrupted", "dose_mg": 400, "days_interrupted": 14},
+                            "adverse_events": [{"term": "rash_maculopapular", "grade": 3, "trend": "improving"}]},
+                           dosing="interrupt_imatinib")
+    assert any("improving, with no current grade" in w for w in advice.warnings), advice.warnings
+
+
+def test_insensitive_genotypes_are_not_restarted_on_imatinib_at_relapse():
+    assert_advice({"indication": "metastatic", "mutation": "sdh_deficient", "imatinib": {"status": "discontinued", "dose_mg": 400},
+                   "response": {"status": "progressive_disease", "progression": "generalized"}},
+                  dosing="switch_to_sunitinib", excludes=("rechallenge_imatinib",))
+
+
+def test_moderate_hepatic_impairment_starts_exon9_at_400_and_steps_up():
+    advice = assert_advice({"indication": "metastatic", "mutation": "kit_exon_9", "imatinib": {"status": "not_started"},
+                            "patient": {"hepatic_impairment": "moderate"}}, dosing="rechallenge_imatinib", dose_mg=400)
+    assert [t["dose_mg"] for t in advice.dosing.params["titration"]] == [800]

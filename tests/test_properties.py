@@ -61,7 +61,9 @@ TRIED: Counter = Counter()  # generated states evaluated, per property (printed 
 
 CAUTION = {  # actions.md: how cautious each dosing decision is (not the safety layer's precedence)
     "escalate_dose": 0, "continue_imatinib": 1, "reduce_dose": 2, "rechallenge_imatinib": 2,
-    "interrupt_imatinib": 3, "discontinue_imatinib": 4, "switch_to_sunitinib": 4, "switch_therapy": 4,
+    # a switch stops imatinib today like a hold: after a severe recurrence the advisor holds while
+    # the event is active and switches once it has settled, a timeline rather than less caution
+    "interrupt_imatinib": 3, "discontinue_imatinib": 4, "switch_to_sunitinib": 3, "switch_therapy": 3,
 }
 NO_GO_WHEN_SEVERE = ("continue_imatinib", "escalate_dose", "rechallenge_imatinib")
 

@@ -338,7 +338,7 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
     facts.append(Fact("findings", "findings", {name: True for name in sorted(set(state.findings))}))
 
     comeds: dict[str, Any] = {}
-    comeds.update(_comed_aliases(state))
+    lines: dict[str, str] = {}
     for k, cm in enumerate(state.co_medications):
         if cm.stopped_days_ago is not None:
             # no longer taken: only how long ago it stopped matters (induction wears off over about 2 weeks)
@@ -351,16 +351,13 @@ def build_facts(state: PatientState, grading: Grading, ladder: tuple[tuple[int, 
             comeds[f"{cm.class_}_dose_mg"] = max(cm.dose_mg, comeds.get(f"{cm.class_}_dose_mg", 0))
         if cm.days_on is not None:
             comeds[f"{cm.class_}_days_on"] = max(cm.days_on, comeds.get(f"{cm.class_}_days_on", 0))
-    for cm in state.co_medications:
-        if cm.class_ in ("strong_cyp3a4_inducer", "cyp3a4_inducer") and cm.stopped_days_ago is None:
+        if cm.class_ in ("strong_cyp3a4_inducer", "cyp3a4_inducer"):
             comeds["on_herbal_cyp3a4_inducer" if vocab.is_herbal(cm.drug) else "on_needed_cyp3a4_inducer"] = True
+        if cm.drug.strip().lower() in vocab.PRIOR_LINE_DRUGS:  # a later-line TKI taken now is that line, ongoing
+            lines[cm.drug.strip().lower()] = "ongoing"
+    _alias_comed_keys(comeds)
     facts.append(Fact("comeds", "comeds", comeds))
 
-    lines: dict[str, str] = {}
-    for cm in state.co_medications:  # a later-line TKI listed among the co-medications is that line, ongoing
-        name = cm.drug.strip().lower()
-        if name in vocab.PRIOR_LINE_DRUGS and cm.stopped_days_ago is None:
-            lines[name] = "ongoing"
     for line in state.prior_lines:
         lines[line.drug] = line.outcome
     facts.append(Fact("lines", "lines", lines))
@@ -529,18 +526,11 @@ def _liver_thresholds(grading: Grading) -> dict[str, bool]:
     return {"liver_label_hold": hold, "liver_resume_met": resume} if given else {}
 
 
-def _comed_aliases(state: PatientState) -> dict[str, Any]:
-    """The older class names and the strong ones mean the same: set both flags."""
-    out: dict[str, Any] = {}
-    classes = {cm.class_ for cm in state.co_medications if cm.stopped_days_ago is None}
-    stopped: dict[str, int] = {}
-    for cm in state.co_medications:
-        if cm.stopped_days_ago is not None:
-            stopped[cm.class_] = min(cm.stopped_days_ago, stopped.get(cm.class_, cm.stopped_days_ago))
+def _alias_comed_keys(comeds: dict[str, Any]) -> None:
+    """The older class names and the strong ones mean the same: copy each flag to both names."""
     for old, new in vocab.COMED_ALIASES.items():
-        if old in classes or new in classes:
-            out[f"on_{old}"] = out[f"on_{new}"] = True
-        days = [stopped[c] for c in (old, new) if c in stopped]
+        if comeds.get(f"on_{old}") or comeds.get(f"on_{new}"):
+            comeds[f"on_{old}"] = comeds[f"on_{new}"] = True
+        days = [comeds[k] for k in (f"stopped_{old}_days_ago", f"stopped_{new}_days_ago") if k in comeds]
         if days:
-            out[f"stopped_{old}_days_ago"] = out[f"stopped_{new}_days_ago"] = min(days)
-    return out
+            comeds[f"stopped_{old}_days_ago"] = comeds[f"stopped_{new}_days_ago"] = min(days)
